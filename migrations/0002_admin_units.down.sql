@@ -1,0 +1,3 @@
+DROP TABLE admin_unit_merge;
+DROP TABLE commune;
+DROP TABLE province;

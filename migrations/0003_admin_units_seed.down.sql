@@ -1,0 +1,3 @@
+DELETE FROM admin_unit_merge;
+DELETE FROM commune;
+DELETE FROM province;

@@ -1,0 +1,3 @@
+DROP TABLE seasonal_report;
+DROP TABLE inspection;
+DROP TABLE application;
