@@ -1,0 +1,51 @@
+// Package vntext handles Vietnamese text: it stores text in Unicode NFC (the same word typed on
+// a phone, pasted from Word or read from a legacy file compares equal), and folds it to plain
+// ASCII for matching input typed without diacritics ("ca phe" finds "Cà phê").
+package vntext
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Clean returns s in NFC with leading and trailing space removed and inner runs of white space
+// (including non-breaking spaces) collapsed to one space.
+func Clean(s string) string {
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u00a0' {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Fold returns s cleaned, lower-cased and without diacritics, with đ as d: the key under which
+// "Cà Phê", "cà phê" and "ca phe" are one word.
+func Fold(s string) string {
+	d := norm.NFD.String(Clean(s))
+	var b strings.Builder
+	b.Grow(len(d))
+	for _, r := range d {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			continue
+		case r == 'đ' || r == 'Đ':
+			b.WriteByte('d')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
