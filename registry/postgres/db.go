@@ -1,0 +1,159 @@
+// Package postgres implements the registry's services on PostgreSQL + PostGIS with pgx. SQL
+// sits next to the Go that scans it; every multi-statement write goes through Transact, and its
+// audit record is written in the same transaction.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// DB is the registry's database: a pgx pool on a PostGIS database.
+type DB struct {
+	Pool *pgxpool.Pool
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// Options tune Open.
+type Options struct {
+	// MaxConns caps the pool; 0 keeps pgx's default.
+	MaxConns int
+	// Logger receives the database's own log lines (migrations applied...). Nil discards.
+	Logger *slog.Logger
+}
+
+// Open connects to the database at url and checks that it answers. The error names the host
+// and database, never the password.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL is not valid: %w", errWithoutSecret(err))
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "vungtrong"
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = int32(opts.MaxConns)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database %q on %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, errWithoutSecret(err))
+	}
+	return &DB{Pool: pool, log: log, now: time.Now}, nil
+}
+
+// errWithoutSecret keeps pgx's message but drops anything after "password=" that some connect
+// errors repeat.
+func errWithoutSecret(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "password="); i >= 0 {
+		return errors.New(msg[:i] + "password=…")
+	}
+	return err
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Ping checks that the database answers (readiness).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.Pool.Ping(ctx); err != nil {
+		return registry.Errorf(registry.EUNAVAILABLE, "database unavailable")
+	}
+	return nil
+}
+
+// Transact runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
+func (db *DB) Transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return mapError(tx.Commit(ctx))
+}
+
+// ErrNoPostGIS is returned by CheckPostGIS when the database cannot have PostGIS 3.
+var ErrNoPostGIS = errors.New("postgres: PostGIS 3 missing")
+
+// CheckPostGIS makes sure the database has PostGIS 3: it creates the extension when the server
+// has it and the user may, and otherwise returns an error wrapping ErrNoPostGIS that says what
+// to do.
+func (db *DB) CheckPostGIS(ctx context.Context) error {
+	var installed, available *string
+	var dbname, user string
+	err := db.Pool.QueryRow(ctx, `
+		SELECT current_database(), current_user,
+		       (SELECT installed_version FROM pg_available_extensions WHERE name = 'postgis'),
+		       (SELECT default_version FROM pg_available_extensions WHERE name = 'postgis')`).
+		Scan(&dbname, &user, &installed, &available)
+	if err != nil {
+		return fmt.Errorf("checking for PostGIS: %w", err)
+	}
+	if installed == nil && available == nil {
+		return fmt.Errorf("%w: the database server has no PostGIS extension. Vùng Trồng needs PostGIS 3: install it on the database server (Debian: apt-get install -y postgresql-15-postgis-3), then run `CREATE EXTENSION postgis;` in database %q, or leave VUNGTRONG_DATABASE_URL empty to use the embedded database", ErrNoPostGIS, dbname)
+	}
+	if installed == nil {
+		if _, err := db.Pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis`); err != nil {
+			return fmt.Errorf("%w: PostGIS %s is available on the server but not enabled in database %q, and user %q may not enable it (%s): as a superuser, run `CREATE EXTENSION postgis;` in that database", ErrNoPostGIS, *available, dbname, user, pgMessage(err))
+		}
+		installed = available
+	}
+	if !strings.HasPrefix(*installed, "3.") {
+		return fmt.Errorf("%w: database %q has PostGIS %s; Vùng Trồng needs PostGIS 3 (run `ALTER EXTENSION postgis UPDATE;` after installing PostGIS 3 on the server)", ErrNoPostGIS, dbname, *installed)
+	}
+	return nil
+}
+
+func pgMessage(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Message
+	}
+	return err.Error()
+}
+
+// mapError turns driver errors into registry errors where they have a meaning for the caller.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return registry.Errorf(registry.ECONFLICT, "already exists (%s)", pe.ConstraintName)
+		case "23503": // foreign_key_violation
+			return registry.Errorf(registry.EINVALID, "refers to something that does not exist (%s)", pe.ConstraintName)
+		case "23514", "22P02", "22001", "22003": // check_violation, invalid text, too long, out of range
+			return registry.Errorf(registry.EINVALID, "value not allowed: %s", pe.Message)
+		}
+	}
+	return err
+}
+
+// scanner is what pgx.Row and pgx.Rows share.
+type scanner interface {
+	Scan(dest ...any) error
+}

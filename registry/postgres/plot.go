@@ -1,0 +1,500 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// PlotService stores plots in PostGIS.
+type PlotService struct {
+	db *DB
+	// Limits bound plot geometries (vertices, area).
+	Limits geo.Limits
+	// DefaultProvince is the province of a plot whose request, commune and location (against
+	// loaded boundaries) do not say; empty leaves such plots without a province.
+	DefaultProvince string
+	// MaxPageSize caps FindPlots pages.
+	MaxPageSize int
+}
+
+var _ registry.PlotService = (*PlotService)(nil)
+
+// NewPlotService returns a PlotService on db with the default limits.
+func NewPlotService(db *DB) *PlotService {
+	return &PlotService{db: db, Limits: geo.DefaultLimits(), MaxPageSize: 1000}
+}
+
+const plotColumns = `id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
+	COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
+	COALESCE(cadastral_parcel, ''), COALESCE(land_cert_no, ''), source, COALESCE(external_id, ''),
+	ST_AsBinary(geom), area_ha, version, created_at, updated_at, created_by, updated_by, deleted_at`
+
+func scanPlot(row scanner) (*registry.Plot, error) {
+	var p registry.Plot
+	var geom []byte
+	var year int16
+	err := row.Scan(&p.ID, &p.ProducerID, &p.ProvinceCode, &p.CommuneCode, &p.Crop, &p.Variety, &year,
+		&p.CadastralSheet, &p.CadastralParcel, &p.LandCertNo, &p.Source, &p.ExternalID, &geom,
+		&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.UpdatedBy, &p.DeletedAt)
+	if err != nil {
+		return nil, err
+	}
+	p.PlantingYear = int(year)
+	g, err := wkb.Unmarshal(geom)
+	if err != nil {
+		return nil, fmt.Errorf("plot %d: decoding geometry: %w", p.ID, err)
+	}
+	switch g := g.(type) {
+	case orb.MultiPolygon:
+		p.Geometry = g
+	case orb.Polygon:
+		p.Geometry = orb.MultiPolygon{g}
+	default:
+		return nil, fmt.Errorf("plot %d: stored geometry is a %s", p.ID, g.GeoJSONType())
+	}
+	return &p, nil
+}
+
+// FindPlotByID returns a live plot. Returns ENOTFOUND.
+func (s *PlotService) FindPlotByID(ctx context.Context, id int64) (*registry.Plot, error) {
+	p, err := scanPlot(s.db.Pool.QueryRow(ctx, `SELECT `+plotColumns+` FROM plot WHERE id = $1 AND deleted_at IS NULL`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
+	}
+	return p, err
+}
+
+// FindPlots returns one page of live plots in id order.
+func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*registry.PlotPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > s.MaxPageSize {
+		limit = s.MaxPageSize
+	}
+	where := []string{"deleted_at IS NULL", "id > $1"}
+	args := []any{f.After}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if b := f.BBox; b != nil {
+		env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, 4326)", arg(b.Min[0]), arg(b.Min[1]), arg(b.Max[0]), arg(b.Max[1]))
+		where = append(where, "geom && "+env, "ST_Intersects(geom, "+env+")")
+	}
+	if f.ProvinceCode != "" {
+		where = append(where, "province_code = "+arg(f.ProvinceCode))
+	}
+	if f.CommuneCode != "" {
+		where = append(where, "commune_code = "+arg(f.CommuneCode))
+	}
+	if f.Crop != "" {
+		code, err := resolveCrop(ctx, s.db.Pool, f.Crop)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "crop = "+arg(code))
+	}
+	if f.ProducerID != 0 {
+		where = append(where, "producer_id = "+arg(f.ProducerID))
+	}
+	q := `SELECT ` + plotColumns + ` FROM plot WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ` + arg(limit+1)
+	rows, err := s.db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := &registry.PlotPage{Plots: make([]*registry.Plot, 0, min(limit, 256))}
+	for rows.Next() {
+		p, err := scanPlot(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Plots = append(page.Plots, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Plots) > limit {
+		page.Plots = page.Plots[:limit]
+		page.Next = page.Plots[limit-1].ID
+	}
+	return page, nil
+}
+
+// CreatePlot validates and stores p, with its audit record, in one transaction.
+func (s *PlotService) CreatePlot(ctx context.Context, p *registry.Plot) error {
+	p.Normalize()
+	if err := p.Validate(s.db.now()); err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx pgx.Tx) error {
+		if err := s.prepare(ctx, tx, p, ""); err != nil {
+			return err
+		}
+		return insertPlot(ctx, tx, p)
+	})
+}
+
+// insertPlot stores a prepared plot and its audit record in tx.
+func insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
+	actor := actorName(ctx)
+	geom, err := wkb.Marshal(p.Geometry)
+	if err != nil {
+		return err
+	}
+	err = tx.QueryRow(ctx, `
+		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year,
+		                  cadastral_sheet, cadastral_parcel, land_cert_no, source, external_id, geom,
+		                  created_by, updated_by)
+		VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, NULLIF($5, ''), NULLIF($6, 0), NULLIF($7, ''),
+		        NULLIF($8, ''), NULLIF($9, ''), $10, NULLIF($11, ''), ST_Multi(ST_GeomFromWKB($12, 4326)), $13, $13)
+		RETURNING id, area_ha, version, created_at, updated_at`,
+		p.ProducerID, p.ProvinceCode, p.CommuneCode, p.Crop, p.Variety, p.PlantingYear, p.CadastralSheet,
+		p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor).
+		Scan(&p.ID, &p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if err != nil {
+		return mapPlotError(err, p)
+	}
+	p.CreatedBy, p.UpdatedBy = actor, actor
+	after, err := rowJSON(ctx, tx, "plot", p.ID)
+	if err != nil {
+		return err
+	}
+	return audit(ctx, tx, auditEntry{Action: "plot.create", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, After: after})
+}
+
+// UpdatePlot replaces plot p.ID with p if its version is still ifVersion. A stale version is
+// refused with EPRECONDITION and the refusal is audited.
+func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersion int) error {
+	p.Normalize()
+	if err := p.Validate(s.db.now()); err != nil {
+		return err
+	}
+	actor := actorName(ctx)
+	var stale *staleVersion
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		before, current, province, err := lockRow(ctx, tx, "plot", p.ID)
+		if err != nil {
+			return err
+		}
+		if current != ifVersion {
+			stale = &staleVersion{id: p.ID, province: province, have: ifVersion, current: current}
+			return stale.error("plot")
+		}
+		geom, err := wkb.Marshal(p.Geometry)
+		if err != nil {
+			return err
+		}
+		// A plot that moves is placed again from its new location, unless the change names
+		// its commune or province itself.
+		var oldProvince, oldCommune string
+		var moved bool
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(province_code, ''), COALESCE(commune_code, ''), NOT ST_Equals(geom, ST_GeomFromWKB($2, 4326)) FROM plot WHERE id = $1`, p.ID, geom).
+			Scan(&oldProvince, &oldCommune, &moved); err != nil {
+			return err
+		}
+		fallback := ""
+		if moved && p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune {
+			p.ProvinceCode, p.CommuneCode, fallback = "", "", oldProvince
+		}
+		if err := s.prepare(ctx, tx, p, fallback); err != nil {
+			return err
+		}
+		if fallback != "" && p.CommuneCode == "" && p.ProvinceCode == oldProvince {
+			p.CommuneCode = oldCommune // no boundary says otherwise
+		}
+		err = tx.QueryRow(ctx, `
+			UPDATE plot SET producer_id = $2, province_code = NULLIF($3, ''), commune_code = NULLIF($4, ''),
+			       crop = $5, variety = NULLIF($6, ''), planting_year = NULLIF($7, 0),
+			       cadastral_sheet = NULLIF($8, ''), cadastral_parcel = NULLIF($9, ''),
+			       land_cert_no = NULLIF($10, ''), source = $11, external_id = NULLIF($12, ''),
+			       geom = ST_Multi(ST_GeomFromWKB($13, 4326)), version = version + 1,
+			       updated_at = now(), updated_by = $14
+			WHERE id = $1 AND version = $15
+			RETURNING area_ha, version, created_at, updated_at, created_by`,
+			p.ID, p.ProducerID, p.ProvinceCode, p.CommuneCode, p.Crop, p.Variety, p.PlantingYear,
+			p.CadastralSheet, p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor, ifVersion).
+			Scan(&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy)
+		if err != nil {
+			return mapPlotError(err, p)
+		}
+		p.UpdatedBy = actor
+		after, err := rowJSON(ctx, tx, "plot", p.ID)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "plot.update", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, Before: before, After: after})
+	})
+	if stale != nil {
+		auditRejected(ctx, s.db, "plot.update", "plot", stale)
+	}
+	return err
+}
+
+// DeletePlot marks plot id deleted if its version is still ifVersion.
+func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) error {
+	actor := actorName(ctx)
+	var stale *staleVersion
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		before, current, province, err := lockRow(ctx, tx, "plot", id)
+		if err != nil {
+			return err
+		}
+		if current != ifVersion {
+			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
+			return stale.error("plot")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actor); err != nil {
+			return err
+		}
+		after, err := rowJSON(ctx, tx, "plot", id)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "plot.delete", ObjectType: "plot", ObjectID: id, Province: province, Before: before, After: after})
+	})
+	if stale != nil {
+		auditRejected(ctx, s.db, "plot.delete", "plot", stale)
+	}
+	return err
+}
+
+// PlotHistory returns the earlier versions of a live plot, newest first.
+func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Plot, error) {
+	if _, err := s.FindPlotByID(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT plot_id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
+		       COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
+		       COALESCE(cadastral_parcel, ''), COALESCE(land_cert_no, ''), source, COALESCE(external_id, ''),
+		       ST_AsBinary(geom), area_ha, version, valid_from, valid_to, written_by, replaced_by, deleted_at
+		FROM plot_history WHERE plot_id = $1 ORDER BY version DESC`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*registry.Plot
+	for rows.Next() {
+		// In a history row, CreatedAt/UpdatedAt hold when the version was valid from/to, and
+		// CreatedBy/UpdatedBy who wrote it and who replaced it.
+		p, err := scanPlot(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// prepare completes and checks p against the database: crop name to code, the geometry's OGC
+// validity and area, the producer, and the plot's commune and province.
+func (s *PlotService) prepare(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
+	code, err := resolveCrop(ctx, tx, p.Crop)
+	if err != nil {
+		return err
+	}
+	p.Crop = code
+	if err := checkPlotGeometry(ctx, tx, p.Geometry, s.Limits); err != nil {
+		return err
+	}
+	if p.ProducerID != nil {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM producer WHERE id = $1 AND deleted_at IS NULL)`, *p.ProducerID).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("producer %d does not exist", *p.ProducerID),
+				Details: []registry.Detail{{Field: "properties.producer_id", Message: "no such producer"}}}
+		}
+	}
+	return s.placePlot(ctx, tx, p, fallbackProvince)
+}
+
+// placePlot fills in the plot's province and commune: from its commune code, else from the
+// loaded boundary that contains it, else fallbackProvince (where it was before a move), else the
+// configured default province.
+func (s *PlotService) placePlot(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
+	if p.CommuneCode != "" {
+		var province string
+		err := tx.QueryRow(ctx, `SELECT province_code FROM commune WHERE scheme = 2025 AND code = $1`, p.CommuneCode).Scan(&province)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
+				Details: []registry.Detail{{Field: "properties.commune_code", Message: "unknown commune code"}}}
+		} else if err != nil {
+			return err
+		}
+		if p.ProvinceCode != "" && p.ProvinceCode != province {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province, p.ProvinceCode),
+				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the commune"}}}
+		}
+		p.ProvinceCode = province
+		return nil
+	}
+	geom, err := wkb.Marshal(p.Geometry)
+	if err != nil {
+		return err
+	}
+	// The commune whose loaded boundary holds the plot, with its province, else the province
+	// whose boundary holds it.
+	var commune, communeProvince, province string
+	err = tx.QueryRow(ctx, `
+		WITH pt AS (SELECT ST_PointOnSurface(ST_GeomFromWKB($1, 4326)) AS g),
+		     c AS (SELECT c.code, c.province_code FROM commune c, pt
+		           WHERE c.scheme = 2025 AND c.boundary && pt.g AND ST_Intersects(c.boundary, pt.g) LIMIT 1)
+		SELECT COALESCE((SELECT code FROM c), ''), COALESCE((SELECT province_code FROM c), ''),
+		       COALESCE((SELECT v.code FROM province v, pt WHERE v.scheme = 2025 AND v.boundary && pt.g AND ST_Intersects(v.boundary, pt.g) LIMIT 1), '')`,
+		geom).Scan(&commune, &communeProvince, &province)
+	if err != nil {
+		return err
+	}
+	province = cmpOr(communeProvince, province)
+	if p.ProvinceCode != "" {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM province WHERE scheme = 2025 AND code = $1)`, p.ProvinceCode).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("province %s is not a province of the 2025 list", p.ProvinceCode),
+				Details: []registry.Detail{{Field: "properties.province_code", Message: "unknown province code"}}}
+		}
+		if province != "" && province != p.ProvinceCode {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("the plot lies in province %s, not %s", province, p.ProvinceCode),
+				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the plot's location"}}}
+		}
+	} else {
+		p.ProvinceCode = cmpOr(province, cmpOr(fallbackProvince, s.DefaultProvince))
+	}
+	if commune != "" && communeProvince == p.ProvinceCode {
+		p.CommuneCode = commune
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// validityReasons turns GEOS's reasons into advice.
+var validityReasons = map[string]string{
+	"Self-intersection":                  "the boundary crosses itself",
+	"Ring Self-intersection":             "a ring touches itself",
+	"Too few points":                     "a ring has too few distinct points (repeated positions do not count)",
+	"Hole lies outside shell":            "a hole lies outside its polygon",
+	"Nested shells":                      "one polygon lies inside another: make the inner one a hole, or merge them",
+	"Interior is disconnected":           "the holes cut the polygon in pieces",
+	"Duplicate Rings":                    "a ring appears twice",
+	"Invalid Coordinate":                 "a coordinate is not a finite number",
+	"Ring is not closed":                 "a ring is not closed",
+	"Nested holes":                       "one hole lies inside another",
+	"Self-intersection at or near point": "the boundary crosses itself",
+}
+
+// checkPlotGeometry runs the checks that need PostGIS: OGC validity (with GEOS's reason and
+// location) and the area on the ellipsoid against the limits.
+func checkPlotGeometry(ctx context.Context, q querier, mp orb.MultiPolygon, lim geo.Limits) error {
+	geom, err := wkb.Marshal(mp)
+	if err != nil {
+		return err
+	}
+	var valid bool
+	var reason string
+	var x, y *float64
+	var areaHa float64
+	err = q.QueryRow(ctx, `
+		WITH g AS (SELECT ST_GeomFromWKB($1, 4326) AS geom), d AS (SELECT geom, ST_IsValidDetail(geom) AS v FROM g)
+		SELECT (v).valid, COALESCE((v).reason, ''), ST_X((v).location), ST_Y((v).location),
+		       CASE WHEN (v).valid THEN ST_Area(geom::geography, true) / 10000.0 ELSE 0 END
+		FROM d`, geom).Scan(&valid, &reason, &x, &y, &areaHa)
+	if err != nil {
+		return err
+	}
+	if !valid {
+		advice := reason
+		for k, v := range validityReasons {
+			if strings.EqualFold(k, reason) {
+				advice = v
+			}
+		}
+		msg := fmt.Sprintf("geometry is not valid: %s (%s)", advice, reason)
+		d := registry.Detail{Field: "geometry", Message: advice}
+		if x != nil && y != nil {
+			msg = fmt.Sprintf("geometry is not valid: %s at [%s, %s] (%s); fix the boundary there", advice, ftoa(round(*x, 8)), ftoa(round(*y, 8)), reason)
+			d.Location = []float64{*x, *y}
+		}
+		return &registry.Error{Code: registry.EINVALID, Message: msg, Details: []registry.Detail{d}}
+	}
+	if lim.MinAreaHa > 0 && areaHa < lim.MinAreaHa {
+		return &registry.Error{Code: registry.EINVALID,
+			Message: fmt.Sprintf("plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot", ftoa(round(areaHa, 6)), ftoa(lim.MinAreaHa)),
+			Details: []registry.Detail{{Field: "geometry", Message: "area too small"}}}
+	}
+	if lim.MaxAreaHa > 0 && areaHa > lim.MaxAreaHa {
+		return &registry.Error{Code: registry.EINVALID,
+			Message: fmt.Sprintf("plot area is %s ha, above the maximum of %s ha: a plot is one field; split larger holdings into plots", ftoa(round(areaHa, 2)), ftoa(lim.MaxAreaHa)),
+			Details: []registry.Detail{{Field: "geometry", Message: "area too large"}}}
+	}
+	return nil
+}
+
+func mapPlotError(err error, p *registry.Plot) error {
+	err = mapError(err)
+	var re *registry.Error
+	if errors.As(err, &re) && re.Code == registry.ECONFLICT {
+		return registry.Errorf(registry.ECONFLICT, "a live plot with external id %q already exists in source %q", p.ExternalID, p.Source)
+	}
+	return err
+}
+
+// staleVersion records an update that named a version that is no longer current.
+type staleVersion struct {
+	id            int64
+	province      string
+	have, current int
+}
+
+func (sv *staleVersion) error(what string) error {
+	return registry.Errorf(registry.EPRECONDITION, "%s %d has changed since you read it (you sent version %d, it is now at version %d): reload it, reapply your change and send it with the new ETag", what, sv.id, sv.have, sv.current)
+}
+
+// auditRejected records a refused stale update in its own transaction: the refused one rolled
+// back, and the log must still say it was tried.
+func auditRejected(ctx context.Context, db *DB, action, objectType string, sv *staleVersion) {
+	err := audit(context.WithoutCancel(ctx), db.Pool, auditEntry{Action: action, Outcome: "rejected", ObjectType: objectType, ObjectID: sv.id, Province: sv.province,
+		Reason: fmt.Sprintf("stale version: sent %d, current %d", sv.have, sv.current)})
+	if err != nil {
+		db.log.Error("writing the audit record of a refused update", "err", err, "object_type", objectType, "object_id", sv.id)
+	}
+}
+
+// lockRow locks a live row for update and returns it as JSON, with its version and province.
+// table must be a constant.
+func lockRow(ctx context.Context, tx pgx.Tx, table string, id int64) (before []byte, version int, province string, err error) {
+	err = tx.QueryRow(ctx, `SELECT to_jsonb(t), version, COALESCE(province_code, '') FROM `+pgx.Identifier{table}.Sanitize()+` t WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).
+		Scan(&before, &version, &province)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, "", registry.Errorf(registry.ENOTFOUND, "%s %d not found", table, id)
+	}
+	return before, version, province, err
+}
+
+func actorName(ctx context.Context) string {
+	a, _ := registry.ActorFromContext(ctx)
+	return a.String()
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func round(f float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(f*p) / p
+}

@@ -1,0 +1,319 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/registry/postgres/pgtest"
+)
+
+func testCtx() context.Context {
+	return registry.NewContextWithActor(context.Background(), registry.Actor{Kind: "token", Name: "tester", Role: "admin"})
+}
+
+// field returns an irregular ~1.2 ha quadrilateral near Buôn Ma Thuột, shifted east by dx degrees.
+func field(dx float64) orb.MultiPolygon {
+	return orb.MultiPolygon{{{
+		{108.0500 + dx, 12.6800}, {108.0511 + dx, 12.6801}, {108.0512 + dx, 12.6810},
+		{108.0499 + dx, 12.6809}, {108.0500 + dx, 12.6800},
+	}}}
+}
+
+func countRows(t *testing.T, db *postgres.DB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCreatePlotComputesAreaOnTheEllipsoid(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	p := &registry.Plot{Crop: "Cà phê", Geometry: field(0)}
+	if err := svc.CreatePlot(testCtx(), p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID == 0 || p.Version != 1 || p.Crop != "coffee" {
+		t.Errorf("created plot = id %d version %d crop %q, want an id, version 1, crop coffee", p.ID, p.Version, p.Crop)
+	}
+	var want float64
+	if err := db.Pool.QueryRow(context.Background(), `SELECT ST_Area(geom::geography) / 10000 FROM plot WHERE id = $1`, p.ID).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if rel := math.Abs(p.AreaHa-want) / want; rel > 0.0001 {
+		t.Errorf("area %.6f ha, ST_Area(geography) says %.6f ha: off by %.4f%%", p.AreaHa, want, rel*100)
+	}
+	if p.AreaHa < 1.0 || p.AreaHa > 1.5 {
+		t.Errorf("area %.4f ha, want about 1.2 ha", p.AreaHa)
+	}
+	got, err := svc.FindPlotByID(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AreaHa != p.AreaHa || !orb.Equal(got.Geometry, p.Geometry) || got.CreatedBy != "token:tester" {
+		t.Errorf("read back %+v, want what was created", got)
+	}
+}
+
+func TestCreatePlotResolvesCropNames(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	for i, in := range []string{"coffee", "Cà Phê", "ca phe", "COFFEE", "Sầu riêng", "sau rieng", "durian"} {
+		p := &registry.Plot{Crop: in, Geometry: field(float64(i) * 0.01)}
+		if err := svc.CreatePlot(testCtx(), p); err != nil {
+			t.Fatalf("crop %q: %v", in, err)
+		}
+		if p.Crop != "coffee" && p.Crop != "durian" {
+			t.Errorf("crop %q resolved to %q", in, p.Crop)
+		}
+	}
+	err := svc.CreatePlot(testCtx(), &registry.Plot{Crop: "cà chua bi", Geometry: field(0)})
+	if registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), "unknown crop \"cà chua bi\": use one of") {
+		t.Errorf("unknown crop: got %v", err)
+	}
+}
+
+func TestCreatePlotRejectsInvalidGeometry(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	svc.Limits.MaxAreaHa = 100
+	tests := []struct {
+		name    string
+		geom    orb.MultiPolygon
+		wantMsg string
+		wantAt  []float64
+	}{
+		{"bow tie", orb.MultiPolygon{{{{108.05, 12.68}, {108.051, 12.681}, {108.051, 12.68}, {108.05, 12.681}, {108.05, 12.68}}}},
+			"the boundary crosses itself at [108.0505, 12.6805]", []float64{108.0505, 12.6805}},
+		{"overlapping parts", orb.MultiPolygon{field(0)[0], field(0.0005)[0]}, "not valid", nil},
+		{"tiny", orb.MultiPolygon{{{{108.05, 12.68}, {108.05001, 12.68}, {108.05001, 12.68001}, {108.05, 12.68}}}}, "below the minimum of 0.001 ha", nil},
+		{"huge", orb.MultiPolygon{{{{108.0, 12.6}, {108.2, 12.6}, {108.2, 12.8}, {108.0, 12.6}}}}, "above the maximum of 100 ha", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := svc.CreatePlot(testCtx(), &registry.Plot{Crop: "coffee", Geometry: tt.geom})
+			if registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), tt.wantMsg) {
+				t.Fatalf("got %v, want EINVALID containing %q", err, tt.wantMsg)
+			}
+			if tt.wantAt != nil {
+				d := registry.ErrorDetails(err)
+				if len(d) == 0 || len(d[0].Location) != 2 || math.Abs(d[0].Location[0]-tt.wantAt[0]) > 1e-9 || math.Abs(d[0].Location[1]-tt.wantAt[1]) > 1e-9 {
+					t.Errorf("details %+v, want location %v", d, tt.wantAt)
+				}
+			}
+		})
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM plot`); n != 0 {
+		t.Errorf("%d plots stored after rejected creates", n)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM audit_log`); n != 0 {
+		t.Errorf("%d audit rows after rejected creates", n)
+	}
+}
+
+func TestUpdatePlotKeepsHistoryAndRefusesStaleVersions(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	ctx := testCtx()
+	p := &registry.Plot{Crop: "coffee", Geometry: field(0)}
+	if err := svc.CreatePlot(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	original := p.Geometry
+
+	// Two clients read version 1 and both send an update.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := *p
+			q.Geometry = field(0.001 * float64(i+1))
+			q.Variety = []string{"TR4", "TR9"}[i]
+			errs[i] = svc.UpdatePlot(ctx, &q, 1)
+		}()
+	}
+	wg.Wait()
+	codes := map[string]int{}
+	for _, err := range errs {
+		codes[registry.ErrorCode(err)]++
+	}
+	if codes[""] != 1 || codes[registry.EPRECONDITION] != 1 {
+		t.Fatalf("outcomes %v (errors %v), want one success and one precondition failure", codes, errs)
+	}
+	cur, err := svc.FindPlotByID(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Version != 2 {
+		t.Errorf("version %d after one successful update, want 2", cur.Version)
+	}
+	hist, err := svc.PlotHistory(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || hist[0].Version != 1 || !orb.Equal(hist[0].Geometry, original) {
+		t.Fatalf("history = %d versions, want version 1 with the original geometry", len(hist))
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1::bigint::text AND action = 'plot.update' AND outcome = 'ok' AND before IS NOT NULL AND after IS NOT NULL`, p.ID); n != 1 {
+		t.Errorf("%d successful update audit rows, want 1", n)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1::bigint::text AND action = 'plot.update' AND outcome = 'rejected' AND reason LIKE 'stale version%'`, p.ID); n != 1 {
+		t.Errorf("%d rejected update audit rows, want 1", n)
+	}
+
+	// Delete with a stale version fails; with the current one it works, and the plot is gone.
+	if err := svc.DeletePlot(ctx, p.ID, 1); registry.ErrorCode(err) != registry.EPRECONDITION {
+		t.Errorf("stale delete: %v", err)
+	}
+	if err := svc.DeletePlot(ctx, p.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.FindPlotByID(ctx, p.ID); registry.ErrorCode(err) != registry.ENOTFOUND {
+		t.Errorf("deleted plot: %v", err)
+	}
+	if n := countRows(t, db, `SELECT count(*) FROM plot_history WHERE plot_id = $1`, p.ID); n != 2 {
+		t.Errorf("%d history rows after update and delete, want 2", n)
+	}
+}
+
+func TestAuditRecordsGeometryAndIsAppendOnly(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	ctx := registry.NewContextWithRequestID(testCtx(), "req-42")
+	p := &registry.Plot{Crop: "coffee", Geometry: field(0)}
+	if err := svc.CreatePlot(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var actor, reqID string
+	var after []byte
+	if err := db.Pool.QueryRow(ctx, `SELECT actor, request_id, after FROM audit_log WHERE object_id = $1::bigint::text`, p.ID).Scan(&actor, &reqID, &after); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Crop string `json:"crop"`
+		Geom struct {
+			Type        string `json:"type"`
+			Coordinates any    `json:"coordinates"`
+		} `json:"geom"`
+	}
+	if err := json.Unmarshal(after, &doc); err != nil {
+		t.Fatalf("after is not JSON: %v", err)
+	}
+	if actor != "token:tester" || reqID != "req-42" || doc.Crop != "coffee" || doc.Geom.Type != "MultiPolygon" {
+		t.Errorf("audit row: actor %q request %q after %s", actor, reqID, after)
+	}
+	for _, sql := range []string{`UPDATE audit_log SET actor = 'x'`, `DELETE FROM audit_log`, `TRUNCATE audit_log`} {
+		if _, err := db.Pool.Exec(ctx, sql); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want it refused", sql, err)
+		}
+	}
+}
+
+func TestFindPlotsFiltersAndPages(t *testing.T) {
+	db := pgtest.New(t)
+	svc := postgres.NewPlotService(db)
+	ctx := testCtx()
+	producers := postgres.NewProducerService(db)
+	owner := &registry.Producer{Kind: "household", Name: "Nguyễn Văn A"}
+	if err := producers.CreateProducer(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		p := &registry.Plot{Crop: []string{"coffee", "durian"}[i%2], Geometry: field(float64(i) * 0.002), CommuneCode: []string{"24280", "24265"}[i%2]}
+		if i < 5 {
+			p.ProducerID = &owner.ID
+		}
+		if err := svc.CreatePlot(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if p.ProvinceCode != "66" {
+			t.Fatalf("province %q from commune %s, want 66", p.ProvinceCode, p.CommuneCode)
+		}
+	}
+	count := func(f registry.PlotFilter) int {
+		t.Helper()
+		n := 0
+		for {
+			page, err := svc.FindPlots(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(page.Plots)
+			if page.Next == 0 {
+				return n
+			}
+			f.After = page.Next
+		}
+	}
+	bbox := orb.Bound{Min: orb.Point{108.049, 12.679}, Max: orb.Point{108.0555, 12.682}}
+	tests := []struct {
+		name string
+		f    registry.PlotFilter
+		want int
+	}{
+		{"all in pages of 7", registry.PlotFilter{Limit: 7}, 25},
+		{"crop by Vietnamese name", registry.PlotFilter{Crop: "Sầu riêng"}, 12},
+		{"commune", registry.PlotFilter{CommuneCode: "24280"}, 13},
+		{"producer", registry.PlotFilter{ProducerID: owner.ID}, 5},
+		{"bbox", registry.PlotFilter{BBox: &bbox, Limit: 2}, 3},
+		{"province", registry.PlotFilter{ProvinceCode: "66"}, 25},
+		{"nothing", registry.PlotFilter{ProvinceCode: "01"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := count(tt.f); got != tt.want {
+				t.Errorf("got %d plots, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlotIsPlacedByLoadedBoundaries(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := testCtx()
+	// A square boundary for commune 24280 (Cư M'gar) and one for 24265 (Ea Kiết) beside it.
+	_, err := db.Pool.Exec(ctx, `
+		UPDATE commune SET boundary = ST_Multi(ST_MakeEnvelope(108.0, 12.6, 108.1, 12.7, 4326)) WHERE scheme = 2025 AND code = '24280';
+		UPDATE commune SET boundary = ST_Multi(ST_MakeEnvelope(108.1, 12.6, 108.2, 12.7, 4326)) WHERE scheme = 2025 AND code = '24265';`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := postgres.NewPlotService(db)
+	p := &registry.Plot{Crop: "coffee", Geometry: field(0)}
+	if err := svc.CreatePlot(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if p.ProvinceCode != "66" || p.CommuneCode != "24280" {
+		t.Errorf("placed in %s/%s, want 66/24280", p.ProvinceCode, p.CommuneCode)
+	}
+	// Moving it east re-places it in the neighbouring commune.
+	p.Geometry = field(0.1)
+	if err := svc.UpdatePlot(ctx, p, p.Version); err != nil {
+		t.Fatal(err)
+	}
+	if p.CommuneCode != "24265" {
+		t.Errorf("after the move: commune %s, want 24265", p.CommuneCode)
+	}
+	// Claiming another province than the boundary says is refused.
+	q := &registry.Plot{Crop: "coffee", Geometry: field(0.01), ProvinceCode: "01"}
+	if err := svc.CreatePlot(ctx, q); registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), "lies in province 66, not 01") {
+		t.Errorf("wrong province: got %v", err)
+	}
+	// Outside every boundary the default province applies.
+	svc.DefaultProvince = "66"
+	r := &registry.Plot{Crop: "coffee", Geometry: field(1.0)}
+	if err := svc.CreatePlot(ctx, r); err != nil || r.ProvinceCode != "66" || r.CommuneCode != "" {
+		t.Errorf("outside boundaries: %v, placed in %q/%q", err, r.ProvinceCode, r.CommuneCode)
+	}
+}

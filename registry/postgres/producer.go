@@ -1,0 +1,261 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// ProducerService stores producers.
+type ProducerService struct {
+	db *DB
+	// MaxPageSize caps FindProducers pages.
+	MaxPageSize int
+}
+
+var _ registry.ProducerService = (*ProducerService)(nil)
+
+// NewProducerService returns a ProducerService on db.
+func NewProducerService(db *DB) *ProducerService {
+	return &ProducerService{db: db, MaxPageSize: 1000}
+}
+
+const producerColumns = `id, kind, name, COALESCE(citizen_id, ''), COALESCE(tax_code, ''), COALESCE(phone, ''),
+	COALESCE(address, ''), cooperative_id, COALESCE(province_code, ''), COALESCE(commune_code, ''),
+	source, COALESCE(external_id, ''), version, created_at, updated_at, created_by, updated_by`
+
+func scanProducer(row scanner) (*registry.Producer, error) {
+	var p registry.Producer
+	err := row.Scan(&p.ID, &p.Kind, &p.Name, &p.CitizenID, &p.TaxCode, &p.Phone, &p.Address, &p.CooperativeID,
+		&p.ProvinceCode, &p.CommuneCode, &p.Source, &p.ExternalID, &p.Version, &p.CreatedAt, &p.UpdatedAt,
+		&p.CreatedBy, &p.UpdatedBy)
+	return &p, err
+}
+
+// FindProducerByID returns a live producer. Returns ENOTFOUND.
+func (s *ProducerService) FindProducerByID(ctx context.Context, id int64) (*registry.Producer, error) {
+	p, err := scanProducer(s.db.Pool.QueryRow(ctx, `SELECT `+producerColumns+` FROM producer WHERE id = $1 AND deleted_at IS NULL`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, registry.Errorf(registry.ENOTFOUND, "producer %d not found", id)
+	}
+	return p, err
+}
+
+// FindProducers returns one page of live producers in id order.
+func (s *ProducerService) FindProducers(ctx context.Context, f registry.ProducerFilter) (*registry.ProducerPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > s.MaxPageSize {
+		limit = s.MaxPageSize
+	}
+	where := []string{"deleted_at IS NULL", "id > $1"}
+	args := []any{f.After}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.Kind != "" {
+		where = append(where, "kind = "+arg(f.Kind))
+	}
+	if f.ProvinceCode != "" {
+		where = append(where, "province_code = "+arg(f.ProvinceCode))
+	}
+	if f.CommuneCode != "" {
+		where = append(where, "commune_code = "+arg(f.CommuneCode))
+	}
+	if f.CooperativeID != 0 {
+		where = append(where, "cooperative_id = "+arg(f.CooperativeID))
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+producerColumns+` FROM producer WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT `+arg(limit+1), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := &registry.ProducerPage{}
+	for rows.Next() {
+		p, err := scanProducer(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Producers = append(page.Producers, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Producers) > limit {
+		page.Producers = page.Producers[:limit]
+		page.Next = page.Producers[limit-1].ID
+	}
+	return page, nil
+}
+
+// CreateProducer validates and stores p with its audit record.
+func (s *ProducerService) CreateProducer(ctx context.Context, p *registry.Producer) error {
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx pgx.Tx) error {
+		if err := checkProducerRefs(ctx, tx, p); err != nil {
+			return err
+		}
+		return insertProducer(ctx, tx, p)
+	})
+}
+
+// insertProducer stores a checked producer and its audit record in tx.
+func insertProducer(ctx context.Context, tx pgx.Tx, p *registry.Producer) error {
+	actor := actorName(ctx)
+	err := tx.QueryRow(ctx, `
+		INSERT INTO producer (kind, name, citizen_id, tax_code, phone, address, cooperative_id,
+		                      province_code, commune_code, source, external_id, created_by, updated_by)
+		VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7,
+		        NULLIF($8, ''), NULLIF($9, ''), $10, NULLIF($11, ''), $12, $12)
+		RETURNING id, version, created_at, updated_at`,
+		p.Kind, p.Name, p.CitizenID, p.TaxCode, p.Phone, p.Address, p.CooperativeID, p.ProvinceCode,
+		p.CommuneCode, p.Source, p.ExternalID, actor).Scan(&p.ID, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if err != nil {
+		return mapProducerError(err)
+	}
+	p.CreatedBy, p.UpdatedBy = actor, actor
+	after, err := rowJSON(ctx, tx, "producer", p.ID)
+	if err != nil {
+		return err
+	}
+	return audit(ctx, tx, auditEntry{Action: "producer.create", ObjectType: "producer", ObjectID: p.ID, Province: p.ProvinceCode, After: after})
+}
+
+// UpdateProducer replaces producer p.ID if its version is still ifVersion.
+func (s *ProducerService) UpdateProducer(ctx context.Context, p *registry.Producer, ifVersion int) error {
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	actor := actorName(ctx)
+	var stale *staleVersion
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		before, current, province, err := lockRow(ctx, tx, "producer", p.ID)
+		if err != nil {
+			return err
+		}
+		if current != ifVersion {
+			stale = &staleVersion{id: p.ID, province: province, have: ifVersion, current: current}
+			return stale.error("producer")
+		}
+		if p.CooperativeID != nil && *p.CooperativeID == p.ID {
+			return registry.Errorf(registry.EINVALID, "a producer cannot be its own cooperative")
+		}
+		if err := checkProducerRefs(ctx, tx, p); err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `
+			UPDATE producer SET kind = $2, name = $3, citizen_id = NULLIF($4, ''), tax_code = NULLIF($5, ''),
+			       phone = NULLIF($6, ''), address = NULLIF($7, ''), cooperative_id = $8,
+			       province_code = NULLIF($9, ''), commune_code = NULLIF($10, ''), source = $11,
+			       external_id = NULLIF($12, ''), version = version + 1, updated_at = now(), updated_by = $13
+			WHERE id = $1
+			RETURNING version, created_at, updated_at, created_by`,
+			p.ID, p.Kind, p.Name, p.CitizenID, p.TaxCode, p.Phone, p.Address, p.CooperativeID, p.ProvinceCode,
+			p.CommuneCode, p.Source, p.ExternalID, actor).Scan(&p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy)
+		if err != nil {
+			return mapProducerError(err)
+		}
+		p.UpdatedBy = actor
+		after, err := rowJSON(ctx, tx, "producer", p.ID)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "producer.update", ObjectType: "producer", ObjectID: p.ID, Province: p.ProvinceCode, Before: before, After: after})
+	})
+	if stale != nil {
+		auditRejected(ctx, s.db, "producer.update", "producer", stale)
+	}
+	return err
+}
+
+// DeleteProducer marks producer id deleted if its version is still ifVersion and it has no
+// live plots or members.
+func (s *ProducerService) DeleteProducer(ctx context.Context, id int64, ifVersion int) error {
+	actor := actorName(ctx)
+	var stale *staleVersion
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		before, current, province, err := lockRow(ctx, tx, "producer", id)
+		if err != nil {
+			return err
+		}
+		if current != ifVersion {
+			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
+			return stale.error("producer")
+		}
+		var plots, members int
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM plot WHERE producer_id = $1 AND deleted_at IS NULL),
+		                                   (SELECT count(*) FROM producer WHERE cooperative_id = $1 AND deleted_at IS NULL)`, id).Scan(&plots, &members); err != nil {
+			return err
+		}
+		if plots > 0 || members > 0 {
+			return registry.Errorf(registry.ECONFLICT, "producer %d still has %d plots and %d members: move or delete them first", id, plots, members)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE producer SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actor); err != nil {
+			return err
+		}
+		after, err := rowJSON(ctx, tx, "producer", id)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "producer.delete", ObjectType: "producer", ObjectID: id, Province: province, Before: before, After: after})
+	})
+	if stale != nil {
+		auditRejected(ctx, s.db, "producer.delete", "producer", stale)
+	}
+	return err
+}
+
+// checkProducerRefs checks the producer's cooperative and commune, with messages that name them.
+func checkProducerRefs(ctx context.Context, tx pgx.Tx, p *registry.Producer) error {
+	if p.CooperativeID != nil {
+		var kind string
+		err := tx.QueryRow(ctx, `SELECT kind FROM producer WHERE id = $1 AND deleted_at IS NULL`, *p.CooperativeID).Scan(&kind)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && kind != registry.ProducerCooperative) {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("cooperative_id %d is not a cooperative", *p.CooperativeID),
+				Details: []registry.Detail{{Field: "cooperative_id", Message: "no such cooperative"}}}
+		} else if err != nil {
+			return err
+		}
+	}
+	if p.CommuneCode != "" {
+		var province string
+		err := tx.QueryRow(ctx, `SELECT province_code FROM commune WHERE scheme = 2025 AND code = $1`, p.CommuneCode).Scan(&province)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
+				Details: []registry.Detail{{Field: "commune_code", Message: "unknown commune code"}}}
+		} else if err != nil {
+			return err
+		}
+		if p.ProvinceCode != "" && p.ProvinceCode != province {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province, p.ProvinceCode),
+				Details: []registry.Detail{{Field: "province_code", Message: "does not match the commune"}}}
+		}
+		p.ProvinceCode = province
+	} else if p.ProvinceCode != "" {
+		var ok bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM province WHERE scheme = 2025 AND code = $1)`, p.ProvinceCode).Scan(&ok); err != nil {
+			return err
+		}
+		if !ok {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("province %s is not a province of the 2025 list", p.ProvinceCode),
+				Details: []registry.Detail{{Field: "province_code", Message: "unknown province code"}}}
+		}
+	}
+	return nil
+}
+
+func mapProducerError(err error) error {
+	err = mapError(err)
+	var re *registry.Error
+	if errors.As(err, &re) && re.Code == registry.ECONFLICT {
+		// Never echo the citizen ID back: it is personal data.
+		return registry.Errorf(registry.ECONFLICT, "a producer with this citizen ID or external id is already registered")
+	}
+	return err
+}
