@@ -1,0 +1,110 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+const (
+	contentTypeJSON    = "application/json"
+	contentTypeGeoJSON = "application/geo+json"
+)
+
+// writeJSON encodes v into a buffer first, so that an encoding failure can still become a 500
+// before any header is sent.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeEncoded(w, status, contentTypeJSON, v)
+}
+
+// writeGeoJSON is writeJSON with the GeoJSON media type (RFC 7946).
+func writeGeoJSON(w http.ResponseWriter, status int, v any) {
+	writeEncoded(w, status, contentTypeGeoJSON, v)
+}
+
+func writeEncoded(w http.ResponseWriter, status int, contentType string, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType+"; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// readBody reads a JSON request body within the size limit. An oversized body is ETOOLARGE,
+// a body that is not JSON is EMALFORMED with the line and column of the first error.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowed ...string) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// JSON media types, and what curl -d and plain fetch() send by default: the body decides.
+		mt, _, err := mime.ParseMediaType(ct)
+		ok := err == nil && (mt == contentTypeJSON || mt == contentTypeGeoJSON || mt == "application/merge-patch+json" ||
+			mt == "application/x-www-form-urlencoded" || mt == "text/plain")
+		if !ok {
+			return nil, registry.Errorf(registry.EUNSUPPORTED, "Content-Type %q is not accepted: send %s", ct, strings.Join(allowed, " or "))
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, registry.Errorf(registry.ETOOLARGE, "request body is larger than %d bytes: split the data, or use `vungtrong import` for large files", limit)
+	}
+	if err != nil {
+		return nil, registry.Errorf(registry.EMALFORMED, "reading the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, registry.Errorf(registry.EMALFORMED, "request body is empty: send a JSON document")
+	}
+	if err := syntaxCheck(body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// syntaxCheck returns EMALFORMED locating the first JSON syntax error, and naming NaN and
+// Infinity, which JSON does not have.
+func syntaxCheck(body []byte) error {
+	var v any
+	err := json.Unmarshal(body, &v)
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := lineCol(body, se.Offset)
+		rest := string(body[max(se.Offset-1, 0):min(se.Offset+8, int64(len(body)))])
+		for _, bad := range []string{"NaN", "Infinity", "-Infinity", "nan", "inf"} {
+			if strings.HasPrefix(rest, bad) || strings.HasPrefix(strings.TrimLeft(rest, "-"), bad) {
+				return registry.Errorf(registry.EMALFORMED, "request body is not valid JSON at line %d, column %d: %s is not a number in JSON; every coordinate must be a finite number", line, col, bad)
+			}
+		}
+		if se.Offset >= int64(len(bytes.TrimRight(body, " \t\r\n"))) {
+			return registry.Errorf(registry.EMALFORMED, "request body is not valid JSON: it ends at line %d, column %d before the document is complete (truncated?)", line, col)
+		}
+		return registry.Errorf(registry.EMALFORMED, "request body is not valid JSON at line %d, column %d: %v", line, col, se)
+	}
+	return registry.Errorf(registry.EMALFORMED, "request body is not valid JSON: %v", err)
+}
+
+func lineCol(b []byte, offset int64) (line, col int) {
+	offset = min(offset, int64(len(b)))
+	line = 1 + bytes.Count(b[:offset], []byte("\n"))
+	col = int(offset) - bytes.LastIndexByte(b[:offset], '\n') - 1
+	return line, max(col, 1)
+}
+
+// fieldError is an EINVALID error about one field.
+func fieldError(field, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &registry.Error{Code: registry.EINVALID, Message: field + ": " + msg, Details: []registry.Detail{{Field: field, Message: msg}}}
+}

@@ -1,0 +1,369 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// multiPolygonJSON is a GeoJSON MultiPolygon: orb's types marshal to nested coordinate arrays.
+type multiPolygonJSON struct {
+	Type        string           `json:"type"`
+	Coordinates orb.MultiPolygon `json:"coordinates"`
+}
+
+// plotFeature is a plot as a GeoJSON Feature.
+type plotFeature struct {
+	Type       string           `json:"type"`
+	ID         int64            `json:"id"`
+	Geometry   multiPolygonJSON `json:"geometry"`
+	Properties plotProperties   `json:"properties"`
+}
+
+type plotProperties struct {
+	Crop            string     `json:"crop"`
+	Variety         string     `json:"variety,omitempty"`
+	PlantingYear    int        `json:"planting_year,omitempty"`
+	AreaHa          float64    `json:"area_ha"`
+	ProducerID      *int64     `json:"producer_id"`
+	ProvinceCode    string     `json:"province_code,omitempty"`
+	CommuneCode     string     `json:"commune_code,omitempty"`
+	CadastralSheet  string     `json:"cadastral_sheet,omitempty"`
+	CadastralParcel string     `json:"cadastral_parcel,omitempty"`
+	LandCertNo      string     `json:"land_cert_no,omitempty"`
+	Source          string     `json:"source,omitempty"`
+	ExternalID      string     `json:"external_id,omitempty"`
+	Version         int        `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	DeletedAt       *time.Time `json:"deleted_at,omitempty"`
+}
+
+// toFeature renders a plot; personal fields only for a signed-in caller.
+func toFeature(p *registry.Plot, personal bool) plotFeature {
+	f := plotFeature{Type: "Feature", ID: p.ID, Geometry: multiPolygonJSON{"MultiPolygon", p.Geometry}, Properties: plotProperties{
+		Crop: p.Crop, Variety: p.Variety, PlantingYear: p.PlantingYear, AreaHa: p.AreaHa, ProducerID: p.ProducerID,
+		ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode, CadastralSheet: p.CadastralSheet,
+		CadastralParcel: p.CadastralParcel, Source: p.Source, ExternalID: p.ExternalID,
+		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, DeletedAt: p.DeletedAt,
+	}}
+	if personal {
+		f.Properties.LandCertNo = p.LandCertNo
+	}
+	return f
+}
+
+type featureCollection struct {
+	Type           string `json:"type"`
+	Features       any    `json:"features"`
+	NumberReturned int    `json:"numberReturned"`
+	NextCursor     string `json:"next_cursor,omitempty"`
+	Links          []link `json:"links,omitempty"`
+}
+
+type link struct {
+	Rel  string `json:"rel"`
+	Href string `json:"href"`
+	Type string `json:"type,omitempty"`
+}
+
+func signedIn(r *http.Request) bool {
+	_, ok := registry.ActorFromContext(r.Context())
+	return ok
+}
+
+// handlePlotList answers "GET /api/v1/plots?bbox=&commune=&crop=&producer=&limit=&cursor=".
+func (s *Server) handlePlotList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	lp, err := s.parseList(q)
+	if err != nil {
+		return err
+	}
+	f := registry.PlotFilter{Limit: lp.limit, After: lp.after, Crop: strings.TrimSpace(q.Get("crop"))}
+	if f.BBox, err = parseBBox(q.Get("bbox")); err != nil {
+		return err
+	}
+	if f.CommuneCode, err = codeParam(q, "commune", communeParamRE, "24280"); err != nil {
+		return err
+	}
+	if f.ProvinceCode, err = codeParam(q, "province", provinceParamRE, "66"); err != nil {
+		return err
+	}
+	if f.ProducerID, err = optionalID(q, "producer"); err != nil {
+		return err
+	}
+	page, err := s.svc.Plots.FindPlots(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	personal := signedIn(r)
+	features := make([]plotFeature, len(page.Plots))
+	for i, p := range page.Plots {
+		features[i] = toFeature(p, personal)
+	}
+	fc := featureCollection{Type: "FeatureCollection", Features: features, NumberReturned: len(features)}
+	if page.Next != 0 {
+		fc.NextCursor = encodeCursor(page.Next)
+		fc.Links = []link{{Rel: "next", Href: nextLink(r, page.Next), Type: contentTypeGeoJSON}}
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, nextLink(r, page.Next)))
+	}
+	writeGeoJSON(w, http.StatusOK, fc)
+	return nil
+}
+
+// handlePlotGet answers "GET /api/v1/plots/{id}".
+func (s *Server) handlePlotGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "plot")
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Plots.FindPlotByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeGeoJSON(w, http.StatusOK, toFeature(p, signedIn(r)))
+	return nil
+}
+
+// handlePlotHistory answers "GET /api/v1/plots/{id}/history": earlier versions, newest first.
+func (s *Server) handlePlotHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "plot")
+	if err != nil {
+		return err
+	}
+	hist, err := s.svc.Plots.PlotHistory(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	features := make([]plotFeature, len(hist))
+	for i, p := range hist {
+		features[i] = toFeature(p, signedIn(r))
+	}
+	writeGeoJSON(w, http.StatusOK, featureCollection{Type: "FeatureCollection", Features: features, NumberReturned: len(features)})
+	return nil
+}
+
+// handlePlotCreate answers "POST /api/v1/plots" with a GeoJSON Feature body.
+func (s *Server) handlePlotCreate(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes, contentTypeGeoJSON, contentTypeJSON)
+	if err != nil {
+		return err
+	}
+	p := &registry.Plot{}
+	if err := s.decodePlot(body, p, false); err != nil {
+		return err
+	}
+	if err := s.svc.Plots.CreatePlot(r.Context(), p); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/plots/"+strconv.FormatInt(p.ID, 10))
+	w.Header().Set("ETag", etag(p.Version))
+	writeGeoJSON(w, http.StatusCreated, toFeature(p, true))
+	return nil
+}
+
+// handlePlotReplace answers "PUT /api/v1/plots/{id}": the body replaces the plot; properties
+// it leaves out are cleared. Needs If-Match.
+func (s *Server) handlePlotReplace(w http.ResponseWriter, r *http.Request) error {
+	return s.updatePlot(w, r, false)
+}
+
+// handlePlotPatch answers "PATCH /api/v1/plots/{id}" with a merge patch (RFC 7396): the
+// geometry and the properties it names change, a property set to null is cleared. Needs If-Match.
+func (s *Server) handlePlotPatch(w http.ResponseWriter, r *http.Request) error {
+	return s.updatePlot(w, r, true)
+}
+
+func (s *Server) updatePlot(w http.ResponseWriter, r *http.Request, patch bool) error {
+	id, err := pathID(r, "plot")
+	if err != nil {
+		return err
+	}
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, s.cfg.MaxBodyBytes, contentTypeGeoJSON, contentTypeJSON, "application/merge-patch+json")
+	if err != nil {
+		return err
+	}
+	p := &registry.Plot{}
+	if patch {
+		if p, err = s.svc.Plots.FindPlotByID(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	if err := s.decodePlot(body, p, patch); err != nil {
+		return err
+	}
+	p.ID = id
+	if err := s.svc.Plots.UpdatePlot(r.Context(), p, version); err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeGeoJSON(w, http.StatusOK, toFeature(p, true))
+	return nil
+}
+
+// handlePlotDelete answers "DELETE /api/v1/plots/{id}". Needs If-Match.
+func (s *Server) handlePlotDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "plot")
+	if err != nil {
+		return err
+	}
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Plots.DeletePlot(r.Context(), id, version); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// readOnlyPlotProperties are sent back by clients that PUT what they GET; they are ignored.
+var readOnlyPlotProperties = map[string]bool{
+	"area_ha": true, "version": true, "created_at": true, "updated_at": true, "deleted_at": true,
+	"created_by": true, "updated_by": true, "id": true,
+}
+
+// plotPropertySetters decode each writable property into the plot; null clears it.
+var plotPropertySetters = map[string]func(p *registry.Plot, raw json.RawMessage) error{
+	"crop":             stringProp(func(p *registry.Plot) *string { return &p.Crop }),
+	"variety":          stringProp(func(p *registry.Plot) *string { return &p.Variety }),
+	"cadastral_sheet":  stringProp(func(p *registry.Plot) *string { return &p.CadastralSheet }),
+	"cadastral_parcel": stringProp(func(p *registry.Plot) *string { return &p.CadastralParcel }),
+	"land_cert_no":     stringProp(func(p *registry.Plot) *string { return &p.LandCertNo }),
+	"province_code":    stringProp(func(p *registry.Plot) *string { return &p.ProvinceCode }),
+	"commune_code":     stringProp(func(p *registry.Plot) *string { return &p.CommuneCode }),
+	"source":           stringProp(func(p *registry.Plot) *string { return &p.Source }),
+	"external_id":      stringProp(func(p *registry.Plot) *string { return &p.ExternalID }),
+	"planting_year": func(p *registry.Plot, raw json.RawMessage) error {
+		if isNull(raw) {
+			p.PlantingYear = 0
+			return nil
+		}
+		var n int
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("must be a whole number such as 2018")
+		}
+		p.PlantingYear = n
+		return nil
+	},
+	"producer_id": func(p *registry.Plot, raw json.RawMessage) error {
+		if isNull(raw) {
+			p.ProducerID = nil
+			return nil
+		}
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("must be a producer's numeric id or null")
+		}
+		p.ProducerID = &n
+		return nil
+	},
+}
+
+// stringProp decodes a text property; numbers are accepted as text (số tờ 12 is "12").
+func stringProp[T any](field func(*T) *string) func(*T, json.RawMessage) error {
+	return func(v *T, raw json.RawMessage) error {
+		dst := field(v)
+		if isNull(raw) {
+			*dst = ""
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			*dst = s
+			return nil
+		}
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err == nil {
+			*dst = n.String()
+			return nil
+		}
+		return fmt.Errorf("must be text")
+	}
+}
+
+func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
+
+// decodePlot reads a GeoJSON Feature into p. For a patch only the members present change;
+// otherwise every writable property is taken from the body (absent ones cleared). Every
+// problem of the properties is reported at once; geometry problems come from package geo.
+func (s *Server) decodePlot(body []byte, p *registry.Plot, patch bool) error {
+	var f struct {
+		Type       *string                    `json:"type"`
+		Geometry   json.RawMessage            `json:"geometry"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(body, &f); err != nil {
+		return registry.Errorf(registry.EINVALID, "the body must be a GeoJSON Feature: {\"type\": \"Feature\", \"geometry\": {...}, \"properties\": {\"crop\": \"cà phê\"}}")
+	}
+	if f.Type != nil && *f.Type != "Feature" {
+		return fieldError("type", "is %q: send one GeoJSON Feature (for many plots use `vungtrong import`)", *f.Type)
+	}
+	if !patch {
+		*p = registry.Plot{}
+	}
+	var details []registry.Detail
+	if !patch || len(f.Geometry) > 0 {
+		mp, problems := geo.ParsePolygonal(f.Geometry, s.cfg.Geometry)
+		for _, pr := range problems {
+			d := registry.Detail{Field: "geometry", Message: pr.Message}
+			if pr.Path != "" {
+				d.Field = "geometry." + pr.Path
+			}
+			if pr.Location != nil {
+				d.Location = []float64{pr.Location[0], pr.Location[1]}
+			}
+			details = append(details, d)
+		}
+		p.Geometry = mp
+	}
+	names := make([]string, 0, len(f.Properties))
+	for k := range f.Properties {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if readOnlyPlotProperties[k] {
+			continue
+		}
+		set, ok := plotPropertySetters[k]
+		if !ok {
+			details = append(details, registry.Detail{Field: "properties." + k, Message: "unknown property; plots have " + strings.Join(writablePlotProperties(), ", ")})
+			continue
+		}
+		if err := set(p, f.Properties[k]); err != nil {
+			details = append(details, registry.Detail{Field: "properties." + k, Message: err.Error()})
+		}
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	msg := details[0].Field + ": " + details[0].Message
+	if len(details) > 1 {
+		msg += fmt.Sprintf(" (and %d more problems, see details)", len(details)-1)
+	}
+	return &registry.Error{Code: registry.EINVALID, Message: msg, Details: details}
+}
+
+func writablePlotProperties() []string {
+	out := make([]string, 0, len(plotPropertySetters))
+	for k := range plotPropertySetters {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
