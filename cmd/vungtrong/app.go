@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/vungtrong/vungtrong/pgcluster"
+	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/web"
+)
+
+// embeddedDatabase is the database created in the embedded cluster.
+const embeddedDatabase = "vungtrong"
+
+// openDB opens the configured database: the server at database.url, or the embedded cluster in
+// <data_dir>/pg, started if it is not running. It checks PostGIS 3. The returned stop function
+// closes the pool and stops the embedded server if this call started it.
+func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgres.DB, func(), error) {
+	url := cfg.Database.URL
+	stopCluster := func() {}
+	if url == "" {
+		c, err := pgcluster.New(pgcluster.Options{Dir: filepath.Join(cfg.DataDir, "pg"), Logger: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		started, err := c.Start(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if started {
+			stopCluster = func() {
+				if err := c.Stop(context.Background()); err != nil {
+					log.Error("stopping the embedded database", "err", err)
+				}
+			}
+		}
+		if err := c.EnsureDatabase(ctx, embeddedDatabase); err != nil {
+			stopCluster()
+			return nil, nil, err
+		}
+		url = c.URL(embeddedDatabase)
+	}
+	db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: cfg.Database.MaxConns, Logger: log})
+	if err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	if err := db.CheckPostGIS(ctx); err != nil {
+		db.Close()
+		stopCluster()
+		if cfg.Database.URL == "" && errors.Is(err, postgres.ErrNoPostGIS) {
+			return nil, nil, fmt.Errorf("%w\nthe embedded database needs PostGIS installed on this machine: %s", err, pgcluster.InstallCommand)
+		}
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); stopCluster() }, nil
+}
+
+// App is a running registry: database, migrations and HTTP server. Tests start one on port 0.
+type App struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *postgres.DB
+	stopDB func()
+	ln     net.Listener
+	srv    *http.Server
+}
+
+// OpenApp opens the database, migrates it and listens on cfg.HTTP.Addr (not serving yet).
+func OpenApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	db, stop, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, db: db, stopDB: stop}
+	if _, err := db.MigrateUp(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Listen opens the HTTP listener; Addr then tells where it is.
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s (http.addr): %w", a.cfg.HTTP.Addr, err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// DB returns the app's database.
+func (a *App) DB() *postgres.DB { return a.db }
+
+// Handler returns the HTTP handler wired to the database.
+func (a *App) Handler() http.Handler {
+	plots := postgres.NewPlotService(a.db)
+	plots.Limits = a.cfg.Geometry
+	plots.DefaultProvince = a.cfg.Registry.DefaultProvince
+	plots.MaxPageSize = a.cfg.API.MaxPageSize
+	producers := postgres.NewProducerService(a.db)
+	producers.MaxPageSize = a.cfg.API.MaxPageSize
+	return web.NewServer(a.cfg.webConfig(), web.Services{
+		Plots:     plots,
+		Producers: producers,
+		Tokens:    postgres.NewTokenService(a.db),
+		Crops:     postgres.NewCropService(a.db),
+		Ready:     a.db.Ping,
+	}, a.log)
+}
+
+// Serve serves HTTP until ctx is done, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	a.srv = &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.srv.Serve(a.ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := a.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// Close releases the database (and stops the embedded server if the app started it).
+func (a *App) Close() {
+	if a.ln != nil {
+		_ = a.ln.Close()
+	}
+	if a.stopDB != nil {
+		a.stopDB()
+	}
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vungtrong/vungtrong/pgcluster"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+func (c *cli) migrateCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "migrate", Short: "Apply, revert or list schema migrations"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "up",
+		Short: "Apply every migration not applied yet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			done, err := db.MigrateUp(cmd.Context())
+			for _, m := range done {
+				fmt.Fprintf(c.stdout, "applied  %04d_%s\n", m.Version, m.Name)
+			}
+			if err == nil && len(done) == 0 {
+				fmt.Fprintln(c.stdout, "the schema is up to date")
+			}
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "down [N]",
+		Short: "Revert the last N migrations (default 1)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n := 1
+			if len(args) == 1 {
+				v, err := strconv.Atoi(args[0])
+				if err != nil || v < 1 {
+					return usageError{fmt.Errorf("migrate down: N must be a whole number >= 1, not %q", args[0])}
+				}
+				n = v
+			}
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			done, err := db.MigrateDown(cmd.Context(), n)
+			for _, m := range done {
+				fmt.Fprintf(c.stdout, "reverted %04d_%s\n", m.Version, m.Name)
+			}
+			return err
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "List migrations and when each was applied",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			all, err := db.MigrationStatus(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			for _, m := range all {
+				at := "pending"
+				if m.AppliedAt != nil {
+					at = m.AppliedAt.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%04d\t%s\t%s\n", m.Version, m.Name, at)
+			}
+			return tw.Flush()
+		},
+	})
+	return cmd
+}
+
+func (c *cli) cluster(throwaway bool) (*pgcluster.Cluster, error) {
+	if c.cfg.Database.URL != "" {
+		return nil, fmt.Errorf("database.url is set: the embedded database is not used, so there is nothing to start or stop")
+	}
+	return pgcluster.New(pgcluster.Options{Dir: filepath.Join(c.cfg.DataDir, "pg"), Logger: c.log, Throwaway: throwaway})
+}
+
+func (c *cli) dbCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "db", Short: "Start, stop or inspect the embedded PostgreSQL"}
+	var throwaway bool
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Start the embedded database (created on first start) and leave it running",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.cluster(throwaway)
+			if err != nil {
+				return err
+			}
+			if _, err := cl.Start(cmd.Context()); err != nil {
+				return err
+			}
+			if err := cl.EnsureDatabase(cmd.Context(), embeddedDatabase); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "running: %s\n", cl.URL(embeddedDatabase))
+			return nil
+		},
+	}
+	start.Flags().BoolVar(&throwaway, "throwaway", false, "trade durability for speed (fsync off): for test clusters only")
+	cmd.AddCommand(start, &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the embedded database",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.cluster(false)
+			if err != nil {
+				return err
+			}
+			if err := cl.Stop(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.stdout, "stopped")
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "status",
+		Short: "Say whether the embedded database runs, where, and how to connect",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.cluster(false)
+			if err != nil {
+				return err
+			}
+			state := "not created"
+			switch {
+			case cl.Running(cmd.Context()):
+				state = "running"
+			case cl.Initialized():
+				state = "stopped"
+			}
+			fmt.Fprintf(c.stdout, "state:  %s\ndir:    %s\nsocket: %s\nurl:    %s\nlog:    %s\n", state, cl.Dir(), cl.SocketDir(), cl.URL(embeddedDatabase), cl.LogFile())
+			return nil
+		},
+	})
+	return cmd
+}
+
+func (c *cli) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Create, list or revoke API tokens"}
+	actor := registry.NewContextWithActor
+	cmd.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create an API token; its secret is printed once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			if _, err := db.MigrateUp(cmd.Context()); err != nil {
+				return err
+			}
+			ctx := actor(cmd.Context(), registry.SystemActor("cli"))
+			secret, _, err := newTokenService(db).CreateToken(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.stdout, secret)
+			fmt.Fprintf(c.stderr, "token %q created: use it as `Authorization: Bearer <token>`; it is not shown again\n", args[0])
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "list",
+		Short: "List tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			tokens, err := newTokenService(db).ListTokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tPREFIX\tCREATED\tLAST USED\tSTATE")
+			for _, t := range tokens {
+				used, state := "never", "live"
+				if t.LastUsedAt != nil {
+					used = t.LastUsedAt.Local().Format(time.DateTime)
+				}
+				if t.RevokedAt != nil {
+					state = "revoked " + t.RevokedAt.Local().Format(time.DateTime)
+				}
+				fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Prefix, t.CreatedAt.Local().Format(time.DateTime), used, state)
+			}
+			return tw.Flush()
+		},
+	}, &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke a token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			ctx := actor(cmd.Context(), registry.SystemActor("cli"))
+			if err := newTokenService(db).RevokeToken(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "revoked %s\n", args[0])
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/web"
+)
+
+// Config is the whole configuration of vungtrong. Every key has a default (see configKeys) and
+// can be set in vungtrong.yaml, by an environment variable VUNGTRONG_<KEY> (dots become
+// underscores) or, for the main keys, by a flag.
+type Config struct {
+	HTTP struct {
+		Addr            string
+		MaxBodyBytes    int64
+		ShutdownTimeout time.Duration
+	}
+	DataDir  string
+	Database struct {
+		URL      string
+		MaxConns int
+	}
+	Log struct {
+		Level  slog.Level
+		Format string
+	}
+	Registry struct {
+		DefaultProvince string
+	}
+	Geometry geo.Limits
+	API      struct {
+		PageSize, MaxPageSize int
+	}
+}
+
+// configKey documents and parses one configuration key.
+type configKey struct {
+	name    string
+	def     string
+	doc     string
+	allowed string
+	set     func(c *Config, v string) error
+}
+
+// EnvName returns the environment variable of the key.
+func (k configKey) EnvName() string {
+	return "VUNGTRONG_" + strings.ToUpper(strings.ReplaceAll(k.name, ".", "_"))
+}
+
+var errBadValue = fmt.Errorf("bad value")
+
+func positiveInt(dst func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n <= 0 {
+			return errBadValue
+		}
+		*dst(c) = n
+		return nil
+	}
+}
+
+func nonNegativeFloat(dst func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f < 0 || f != f {
+			return errBadValue
+		}
+		*dst(c) = f
+		return nil
+	}
+}
+
+var provinceCodeRE = regexp.MustCompile(`^([0-9]{2})?$`)
+
+// configKeys is every configuration key, with its default and what it accepts.
+var configKeys = []configKey{
+	{"http.addr", ":8080", "address the server listens on", "host:port, e.g. :8080 or 127.0.0.1:8080",
+		func(c *Config, v string) error {
+			host, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return errBadValue
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return errBadValue
+			}
+			_ = host
+			c.HTTP.Addr = v
+			return nil
+		}},
+	{"http.max_body_bytes", "5242880", "largest request body accepted, in bytes", "a whole number of bytes >= 1024",
+		func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 1024 {
+				return errBadValue
+			}
+			c.HTTP.MaxBodyBytes = n
+			return nil
+		}},
+	{"http.shutdown_timeout", "10s", "how long a stopping server waits for requests in flight", "a duration such as 10s or 1m",
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < 0 {
+				return errBadValue
+			}
+			c.HTTP.ShutdownTimeout = d
+			return nil
+		}},
+	{"data_dir", "./var", "folder for the embedded database and other local state", "a folder path",
+		func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errBadValue
+			}
+			c.DataDir = v
+			return nil
+		}},
+	{"database.url", "", "PostgreSQL + PostGIS 3 server to use; empty runs the embedded database in <data_dir>/pg", "empty, or a URL postgres://user:password@host:5432/dbname",
+		func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return errBadValue
+			}
+			c.Database.URL = v
+			return nil
+		}},
+	{"database.max_conns", "20", "largest number of database connections", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.Database.MaxConns })},
+	{"log.level", "info", "least important log level printed", "debug, info, warn or error",
+		func(c *Config, v string) error { return c.Log.Level.UnmarshalText([]byte(strings.TrimSpace(v))) }},
+	{"log.format", "text", "log line format", "text or json",
+		func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errBadValue
+			}
+			c.Log.Format = v
+			return nil
+		}},
+	{"registry.default_province", "", "province of a new plot that neither names one nor lies in a loaded boundary", "empty or a 2-digit GSO province code, e.g. 66",
+		func(c *Config, v string) error {
+			if !provinceCodeRE.MatchString(strings.TrimSpace(v)) {
+				return errBadValue
+			}
+			c.Registry.DefaultProvince = strings.TrimSpace(v)
+			return nil
+		}},
+	{"geometry.max_vertices", "10000", "most positions a plot geometry may have", "a whole number >= 4",
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 4 {
+				return errBadValue
+			}
+			c.Geometry.MaxVertices = n
+			return nil
+		}},
+	{"geometry.min_area_ha", "0.001", "smallest plot area accepted, in hectares", "a number >= 0",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.Geometry.MinAreaHa })},
+	{"geometry.max_area_ha", "1000", "largest plot area accepted, in hectares", "a number >= 0",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.Geometry.MaxAreaHa })},
+	{"api.page_size", "100", "items in a list page when the client does not say", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.API.PageSize })},
+	{"api.max_page_size", "1000", "most items a client may ask for in one page", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.API.MaxPageSize })},
+}
+
+// newViper returns a viper with every key's default, the environment bound, and the flags of
+// fs bound to their keys.
+func newViper(fs *pflag.FlagSet) *viper.Viper {
+	v := viper.New()
+	for _, k := range configKeys {
+		v.SetDefault(k.name, k.def)
+		_ = v.BindEnv(k.name, k.EnvName())
+	}
+	for flag, key := range map[string]string{"http-addr": "http.addr", "data-dir": "data_dir", "database-url": "database.url", "log-level": "log.level"} {
+		if f := fs.Lookup(flag); f != nil {
+			_ = v.BindPFlag(key, f)
+		}
+	}
+	return v
+}
+
+// loadConfig reads the configuration: defaults, then the file (path, or ./vungtrong.yaml when
+// it exists), then the environment, then flags. Any bad value or unknown key in the file stops
+// it with a message that names the key and says what is allowed.
+func loadConfig(v *viper.Viper, path string) (Config, error) {
+	var cfg Config
+	if path == "" {
+		if _, err := os.Stat("vungtrong.yaml"); err == nil {
+			path = "vungtrong.yaml"
+		}
+	}
+	if path != "" {
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return cfg, fmt.Errorf("configuration file %s: %w", path, err)
+		}
+		known := map[string]bool{}
+		for _, k := range configKeys {
+			known[k.name] = true
+		}
+		var unknown []string
+		for _, k := range v.AllKeys() {
+			if !known[k] {
+				unknown = append(unknown, k)
+			}
+		}
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			return cfg, fmt.Errorf("configuration file %s: unknown key %s (run `vungtrong config` for the list of keys)", path, strings.Join(unknown, ", "))
+		}
+	}
+	var problems []string
+	for _, k := range configKeys {
+		raw := v.GetString(k.name)
+		if err := k.set(&cfg, raw); err != nil {
+			problems = append(problems, fmt.Sprintf("configuration key %s (env %s) is %q: allowed is %s", k.name, k.EnvName(), raw, k.allowed))
+		}
+	}
+	if len(problems) == 0 {
+		problems = cfg.validate()
+	}
+	if len(problems) > 0 {
+		return cfg, fmt.Errorf("%s", strings.Join(problems, "\n"))
+	}
+	return cfg, nil
+}
+
+// validate checks rules between keys.
+func (c *Config) validate() []string {
+	var p []string
+	if c.Geometry.MaxAreaHa > 0 && c.Geometry.MinAreaHa > c.Geometry.MaxAreaHa {
+		p = append(p, fmt.Sprintf("geometry.min_area_ha (%g) is above geometry.max_area_ha (%g)", c.Geometry.MinAreaHa, c.Geometry.MaxAreaHa))
+	}
+	if c.API.PageSize > c.API.MaxPageSize {
+		p = append(p, fmt.Sprintf("api.page_size (%d) is above api.max_page_size (%d)", c.API.PageSize, c.API.MaxPageSize))
+	}
+	return p
+}
+
+// webConfig is the part of the configuration the HTTP layer takes.
+func (c *Config) webConfig() web.Config {
+	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize}
+}
