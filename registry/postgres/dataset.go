@@ -506,4 +506,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-

@@ -276,12 +276,12 @@ func run(out string) error {
 			Properties: map[string]any{"external_id": "ph-phuocan", "name": "Cơ sở đóng gói sầu riêng Phước An (mẫu)", "operator": "ent-taynguyen",
 				"address": "Km 7, Quốc lộ 26, xã Krông Pắc", "commune_code": "24490", "capacity_tpd": 40,
 				"growing_areas": []string{"ga-krongpac-1", "ga-krongpac-2"},
-				"codes": []code{{Code: "VN-DLPH-0012", Market: "CN", Status: "active", ValidFrom: "2024-04-02", ApprovingDocument: "640/BVTV-KD (mẫu)", ApprovingAuthority: "Cục Bảo vệ thực vật"}}}},
+				"codes":         []code{{Code: "VN-DLPH-0012", Market: "CN", Status: "active", ValidFrom: "2024-04-02", ApprovingDocument: "640/BVTV-KD (mẫu)", ApprovingAuthority: "Cục Bảo vệ thực vật"}}}},
 		feature{Type: "Feature", Geometry: geometry{"Point", round7(offset(kp, -900, 640))},
 			Properties: map[string]any{"external_id": "ph-eakly", "name": "Cơ sở đóng gói Ea Kly (mẫu)", "operator": "ent-taynguyen",
 				"address": "Thôn 5, xã Krông Pắc", "commune_code": "24490", "capacity_tpd": 15,
 				"growing_areas": []string{"ga-krongpac-1"},
-				"codes": []code{{Code: "VNDLPH-0020", Market: "CN", Status: "inspected"}}}},
+				"codes":         []code{{Code: "VNDLPH-0020", Market: "CN", Status: "inspected"}}}},
 	)
 
 	// Livestock farms and feed mills, outside the plot clusters.
@@ -306,7 +306,7 @@ func run(out string) error {
 		feature{Type: "Feature", Geometry: geometry{"Point", round7(offset(communes[0].Center, -2700, -1500))},
 			Properties: map[string]any{"external_id": "feed-cumgar", "name": "Nhà máy thức ăn chăn nuôi Cư M'gar (mẫu)", "operator": "ent-taynguyen",
 				"address": "Cụm công nghiệp Cư M'gar", "commune_code": "24280", "design_capacity_tpy": 60000,
-				"products": []string{"thức ăn hỗn hợp cho lợn", "thức ăn hỗn hợp cho gà"},
+				"products":       []string{"thức ăn hỗn hợp cho lợn", "thức ăn hỗn hợp cho gà"},
 				"certificate_no": "45/2024/GCN-TACN (mẫu)", "certificate_issuer": "Sở Nông nghiệp và Môi trường Đắk Lắk", "certificate_issued_on": "2024-05-20"}},
 		feature{Type: "Feature", Geometry: geometry{"Point", round7(offset(communes[3].Center, -2200, -2400))},
 			Properties: map[string]any{"external_id": "feed-krongpac", "name": "Cơ sở trộn thức ăn Krông Pắc (mẫu)",
