@@ -56,6 +56,19 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Invalid returns an EINVALID *Error listing every problem in details; its message is the first
+// problem and a count of the others.
+func Invalid(details []Detail) *Error {
+	msg := details[0].Message
+	if details[0].Field != "" {
+		msg = details[0].Field + ": " + msg
+	}
+	if n := len(details) - 1; n > 0 {
+		msg += fmt.Sprintf(" (and %d more problems, see details)", n)
+	}
+	return &Error{Code: EINVALID, Message: msg, Details: details}
+}
+
 // ErrorCode returns the code of the *Error wrapped in err, EINTERNAL for any other error, and ""
 // for nil.
 func ErrorCode(err error) string {

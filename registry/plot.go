@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -118,35 +119,14 @@ func (p *Plot) Validate(now time.Time) error {
 		{"source", p.Source, 200}, {"external_id", p.ExternalID, 200},
 	} {
 		if utf8.RuneCountInString(f.value) > f.max {
-			bad("properties."+f.name, f.name+" is longer than "+itoa(f.max)+" characters")
+			bad("properties."+f.name, f.name+" is longer than "+strconv.Itoa(f.max)+" characters")
 		}
 	}
 	if p.ProducerID != nil && *p.ProducerID <= 0 {
 		bad("properties.producer_id", "producer_id must be a positive id")
 	}
 	if len(details) > 0 {
-		return &Error{Code: EINVALID, Message: details[0].Message + countMore(len(details)), Details: details}
+		return Invalid(details)
 	}
 	return nil
-}
-
-func countMore(n int) string {
-	if n <= 1 {
-		return ""
-	}
-	return " (and " + itoa(n-1) + " more problems, see details)"
-}
-
-func itoa(n int) string {
-	const digits = "0123456789"
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for ; n > 0; n /= 10 {
-		i--
-		b[i] = digits[n%10]
-	}
-	return string(b[i:])
 }

@@ -154,7 +154,7 @@ func (p *Producer) Validate() error {
 		bad("address", "address is longer than 300 characters")
 	}
 	if len(details) > 0 {
-		return &Error{Code: EINVALID, Message: details[0].Message + countMore(len(details)), Details: details}
+		return Invalid(details)
 	}
 	return nil
 }

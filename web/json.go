@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/vungtrong/vungtrong/registry"
@@ -102,6 +103,81 @@ func lineCol(b []byte, offset int64) (line, col int) {
 	col = int(offset) - bytes.LastIndexByte(b[:offset], '\n') - 1
 	return line, max(col, 1)
 }
+
+// fieldSetter decodes one JSON member into a *T; null clears the field.
+type fieldSetter[T any] func(dst *T, raw json.RawMessage) error
+
+// applyFields decodes the members of a JSON object into dst with setters, skipping readOnly
+// members, and returns every problem (unknown member, wrong type) at once. prefix is put
+// before member names in the details ("properties.").
+func applyFields[T any](dst *T, fields map[string]json.RawMessage, setters map[string]fieldSetter[T], readOnly map[string]bool, prefix, what string) []registry.Detail {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var details []registry.Detail
+	for _, k := range names {
+		if readOnly[k] {
+			continue
+		}
+		set, ok := setters[k]
+		if !ok {
+			known := make([]string, 0, len(setters))
+			for f := range setters {
+				known = append(known, f)
+			}
+			sort.Strings(known)
+			details = append(details, registry.Detail{Field: prefix + k, Message: "unknown " + what + "; use " + strings.Join(known, ", ")})
+			continue
+		}
+		if err := set(dst, fields[k]); err != nil {
+			details = append(details, registry.Detail{Field: prefix + k, Message: err.Error()})
+		}
+	}
+	return details
+}
+
+// stringField decodes a text member; numbers are accepted as text (số tờ 12 is "12").
+func stringField[T any](field func(*T) *string) fieldSetter[T] {
+	return func(v *T, raw json.RawMessage) error {
+		dst := field(v)
+		if isNull(raw) {
+			*dst = ""
+			return nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			*dst = s
+			return nil
+		}
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err == nil {
+			*dst = n.String()
+			return nil
+		}
+		return fmt.Errorf("must be text")
+	}
+}
+
+// idField decodes a member holding a positive id, or null.
+func idField[T any](field func(*T) **int64, what string) fieldSetter[T] {
+	return func(v *T, raw json.RawMessage) error {
+		dst := field(v)
+		if isNull(raw) {
+			*dst = nil
+			return nil
+		}
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return fmt.Errorf("must be %s's numeric id or null", what)
+		}
+		*dst = &n
+		return nil
+	}
+}
+
+func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
 // fieldError is an EINVALID error about one field.
 func fieldError(field, format string, args ...any) error {

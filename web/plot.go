@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -238,16 +237,17 @@ var readOnlyPlotProperties = map[string]bool{
 }
 
 // plotPropertySetters decode each writable property into the plot; null clears it.
-var plotPropertySetters = map[string]func(p *registry.Plot, raw json.RawMessage) error{
-	"crop":             stringProp(func(p *registry.Plot) *string { return &p.Crop }),
-	"variety":          stringProp(func(p *registry.Plot) *string { return &p.Variety }),
-	"cadastral_sheet":  stringProp(func(p *registry.Plot) *string { return &p.CadastralSheet }),
-	"cadastral_parcel": stringProp(func(p *registry.Plot) *string { return &p.CadastralParcel }),
-	"land_cert_no":     stringProp(func(p *registry.Plot) *string { return &p.LandCertNo }),
-	"province_code":    stringProp(func(p *registry.Plot) *string { return &p.ProvinceCode }),
-	"commune_code":     stringProp(func(p *registry.Plot) *string { return &p.CommuneCode }),
-	"source":           stringProp(func(p *registry.Plot) *string { return &p.Source }),
-	"external_id":      stringProp(func(p *registry.Plot) *string { return &p.ExternalID }),
+var plotPropertySetters = map[string]fieldSetter[registry.Plot]{
+	"crop":             stringField(func(p *registry.Plot) *string { return &p.Crop }),
+	"variety":          stringField(func(p *registry.Plot) *string { return &p.Variety }),
+	"cadastral_sheet":  stringField(func(p *registry.Plot) *string { return &p.CadastralSheet }),
+	"cadastral_parcel": stringField(func(p *registry.Plot) *string { return &p.CadastralParcel }),
+	"land_cert_no":     stringField(func(p *registry.Plot) *string { return &p.LandCertNo }),
+	"province_code":    stringField(func(p *registry.Plot) *string { return &p.ProvinceCode }),
+	"commune_code":     stringField(func(p *registry.Plot) *string { return &p.CommuneCode }),
+	"source":           stringField(func(p *registry.Plot) *string { return &p.Source }),
+	"external_id":      stringField(func(p *registry.Plot) *string { return &p.ExternalID }),
+	"producer_id":      idField(func(p *registry.Plot) **int64 { return &p.ProducerID }, "a producer"),
 	"planting_year": func(p *registry.Plot, raw json.RawMessage) error {
 		if isNull(raw) {
 			p.PlantingYear = 0
@@ -260,43 +260,7 @@ var plotPropertySetters = map[string]func(p *registry.Plot, raw json.RawMessage)
 		p.PlantingYear = n
 		return nil
 	},
-	"producer_id": func(p *registry.Plot, raw json.RawMessage) error {
-		if isNull(raw) {
-			p.ProducerID = nil
-			return nil
-		}
-		var n int64
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return fmt.Errorf("must be a producer's numeric id or null")
-		}
-		p.ProducerID = &n
-		return nil
-	},
 }
-
-// stringProp decodes a text property; numbers are accepted as text (số tờ 12 is "12").
-func stringProp[T any](field func(*T) *string) func(*T, json.RawMessage) error {
-	return func(v *T, raw json.RawMessage) error {
-		dst := field(v)
-		if isNull(raw) {
-			*dst = ""
-			return nil
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err == nil {
-			*dst = s
-			return nil
-		}
-		var n json.Number
-		if err := json.Unmarshal(raw, &n); err == nil {
-			*dst = n.String()
-			return nil
-		}
-		return fmt.Errorf("must be text")
-	}
-}
-
-func isNull(raw json.RawMessage) bool { return strings.TrimSpace(string(raw)) == "null" }
 
 // decodePlot reads a GeoJSON Feature into p. For a patch only the members present change;
 // otherwise every writable property is taken from the body (absent ones cleared). Every
@@ -331,39 +295,9 @@ func (s *Server) decodePlot(body []byte, p *registry.Plot, patch bool) error {
 		}
 		p.Geometry = mp
 	}
-	names := make([]string, 0, len(f.Properties))
-	for k := range f.Properties {
-		names = append(names, k)
+	details = append(details, applyFields(p, f.Properties, plotPropertySetters, readOnlyPlotProperties, "properties.", "property")...)
+	if len(details) > 0 {
+		return registry.Invalid(details)
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		if readOnlyPlotProperties[k] {
-			continue
-		}
-		set, ok := plotPropertySetters[k]
-		if !ok {
-			details = append(details, registry.Detail{Field: "properties." + k, Message: "unknown property; plots have " + strings.Join(writablePlotProperties(), ", ")})
-			continue
-		}
-		if err := set(p, f.Properties[k]); err != nil {
-			details = append(details, registry.Detail{Field: "properties." + k, Message: err.Error()})
-		}
-	}
-	if len(details) == 0 {
-		return nil
-	}
-	msg := details[0].Field + ": " + details[0].Message
-	if len(details) > 1 {
-		msg += fmt.Sprintf(" (and %d more problems, see details)", len(details)-1)
-	}
-	return &registry.Error{Code: registry.EINVALID, Message: msg, Details: details}
-}
-
-func writablePlotProperties() []string {
-	out := make([]string, 0, len(plotPropertySetters))
-	for k := range plotPropertySetters {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return nil
 }

@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vungtrong/vungtrong/registry"
@@ -177,29 +175,18 @@ func (s *Server) handleProducerDelete(w http.ResponseWriter, r *http.Request) er
 
 var readOnlyProducerFields = map[string]bool{"id": true, "version": true, "created_at": true, "updated_at": true}
 
-var producerFieldSetters = map[string]func(p *registry.Producer, raw json.RawMessage) error{
-	"kind":          stringProp(func(p *registry.Producer) *string { return &p.Kind }),
-	"name":          stringProp(func(p *registry.Producer) *string { return &p.Name }),
-	"citizen_id":    stringProp(func(p *registry.Producer) *string { return &p.CitizenID }),
-	"tax_code":      stringProp(func(p *registry.Producer) *string { return &p.TaxCode }),
-	"phone":         stringProp(func(p *registry.Producer) *string { return &p.Phone }),
-	"address":       stringProp(func(p *registry.Producer) *string { return &p.Address }),
-	"province_code": stringProp(func(p *registry.Producer) *string { return &p.ProvinceCode }),
-	"commune_code":  stringProp(func(p *registry.Producer) *string { return &p.CommuneCode }),
-	"source":        stringProp(func(p *registry.Producer) *string { return &p.Source }),
-	"external_id":   stringProp(func(p *registry.Producer) *string { return &p.ExternalID }),
-	"cooperative_id": func(p *registry.Producer, raw json.RawMessage) error {
-		if isNull(raw) {
-			p.CooperativeID = nil
-			return nil
-		}
-		var n int64
-		if err := json.Unmarshal(raw, &n); err != nil {
-			return fmt.Errorf("must be a cooperative's numeric id or null")
-		}
-		p.CooperativeID = &n
-		return nil
-	},
+var producerFieldSetters = map[string]fieldSetter[registry.Producer]{
+	"kind":           stringField(func(p *registry.Producer) *string { return &p.Kind }),
+	"name":           stringField(func(p *registry.Producer) *string { return &p.Name }),
+	"citizen_id":     stringField(func(p *registry.Producer) *string { return &p.CitizenID }),
+	"tax_code":       stringField(func(p *registry.Producer) *string { return &p.TaxCode }),
+	"phone":          stringField(func(p *registry.Producer) *string { return &p.Phone }),
+	"address":        stringField(func(p *registry.Producer) *string { return &p.Address }),
+	"province_code":  stringField(func(p *registry.Producer) *string { return &p.ProvinceCode }),
+	"commune_code":   stringField(func(p *registry.Producer) *string { return &p.CommuneCode }),
+	"source":         stringField(func(p *registry.Producer) *string { return &p.Source }),
+	"external_id":    stringField(func(p *registry.Producer) *string { return &p.ExternalID }),
+	"cooperative_id": idField(func(p *registry.Producer) **int64 { return &p.CooperativeID }, "a cooperative"),
 }
 
 // decodeProducer applies the fields of a JSON object to p: a full body for a create or
@@ -209,36 +196,8 @@ func decodeProducer(body []byte, p *registry.Producer) error {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return registry.Errorf(registry.EINVALID, "the body must be a JSON object such as {\"kind\": \"household\", \"name\": \"Nguyễn Văn A\"}")
 	}
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
+	if details := applyFields(p, fields, producerFieldSetters, readOnlyProducerFields, "", "field"); len(details) > 0 {
+		return registry.Invalid(details)
 	}
-	sort.Strings(names)
-	var details []registry.Detail
-	for _, k := range names {
-		if readOnlyProducerFields[k] {
-			continue
-		}
-		set, ok := producerFieldSetters[k]
-		if !ok {
-			known := make([]string, 0, len(producerFieldSetters))
-			for f := range producerFieldSetters {
-				known = append(known, f)
-			}
-			sort.Strings(known)
-			details = append(details, registry.Detail{Field: k, Message: "unknown field; producers have " + strings.Join(known, ", ")})
-			continue
-		}
-		if err := set(p, fields[k]); err != nil {
-			details = append(details, registry.Detail{Field: k, Message: err.Error()})
-		}
-	}
-	if len(details) == 0 {
-		return nil
-	}
-	msg := details[0].Field + ": " + details[0].Message
-	if len(details) > 1 {
-		msg += fmt.Sprintf(" (and %d more problems, see details)", len(details)-1)
-	}
-	return &registry.Error{Code: registry.EINVALID, Message: msg, Details: details}
+	return nil
 }

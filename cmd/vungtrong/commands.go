@@ -10,7 +10,24 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vungtrong/vungtrong/pgcluster"
 	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/registry/postgres"
 )
+
+// withDB runs fn on the configured database (starting and stopping the embedded one around it
+// when needed), after applying pending migrations when migrate is set.
+func (c *cli) withDB(cmd *cobra.Command, migrate bool, fn func(db *postgres.DB) error) error {
+	db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if migrate {
+		if _, err := db.MigrateUp(cmd.Context()); err != nil {
+			return err
+		}
+	}
+	return fn(db)
+}
 
 func (c *cli) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Apply, revert or list schema migrations"}
@@ -19,19 +36,16 @@ func (c *cli) migrateCommand() *cobra.Command {
 		Short: "Apply every migration not applied yet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
+			return c.withDB(cmd, false, func(db *postgres.DB) error {
+				done, err := db.MigrateUp(cmd.Context())
+				for _, m := range done {
+					fmt.Fprintf(c.stdout, "applied  %04d_%s\n", m.Version, m.Name)
+				}
+				if err == nil && len(done) == 0 {
+					fmt.Fprintln(c.stdout, "the schema is up to date")
+				}
 				return err
-			}
-			defer stop()
-			done, err := db.MigrateUp(cmd.Context())
-			for _, m := range done {
-				fmt.Fprintf(c.stdout, "applied  %04d_%s\n", m.Version, m.Name)
-			}
-			if err == nil && len(done) == 0 {
-				fmt.Fprintln(c.stdout, "the schema is up to date")
-			}
-			return err
+			})
 		},
 	}, &cobra.Command{
 		Use:   "down [N]",
@@ -46,40 +60,34 @@ func (c *cli) migrateCommand() *cobra.Command {
 				}
 				n = v
 			}
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
+			return c.withDB(cmd, false, func(db *postgres.DB) error {
+				done, err := db.MigrateDown(cmd.Context(), n)
+				for _, m := range done {
+					fmt.Fprintf(c.stdout, "reverted %04d_%s\n", m.Version, m.Name)
+				}
 				return err
-			}
-			defer stop()
-			done, err := db.MigrateDown(cmd.Context(), n)
-			for _, m := range done {
-				fmt.Fprintf(c.stdout, "reverted %04d_%s\n", m.Version, m.Name)
-			}
-			return err
+			})
 		},
 	}, &cobra.Command{
 		Use:   "status",
 		Short: "List migrations and when each was applied",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			all, err := db.MigrationStatus(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			for _, m := range all {
-				at := "pending"
-				if m.AppliedAt != nil {
-					at = m.AppliedAt.Local().Format(time.DateTime)
+			return c.withDB(cmd, false, func(db *postgres.DB) error {
+				all, err := db.MigrationStatus(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%04d\t%s\t%s\n", m.Version, m.Name, at)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+				for _, m := range all {
+					at := "pending"
+					if m.AppliedAt != nil {
+						at = m.AppliedAt.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%04d\t%s\t%s\n", m.Version, m.Name, at)
+				}
+				return tw.Flush()
+			})
 		},
 	})
 	return cmd
@@ -161,67 +169,55 @@ func (c *cli) tokenCommand() *cobra.Command {
 		Short: "Create an API token; its secret is printed once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			if _, err := db.MigrateUp(cmd.Context()); err != nil {
-				return err
-			}
-			ctx := actor(cmd.Context(), registry.SystemActor("cli"))
-			secret, _, err := newTokenService(db).CreateToken(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(c.stdout, secret)
-			fmt.Fprintf(c.stderr, "token %q created: use it as `Authorization: Bearer <token>`; it is not shown again\n", args[0])
-			return nil
+			return c.withDB(cmd, true, func(db *postgres.DB) error {
+				ctx := actor(cmd.Context(), registry.SystemActor("cli"))
+				secret, _, err := postgres.NewTokenService(db).CreateToken(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(c.stdout, secret)
+				fmt.Fprintf(c.stderr, "token %q created: use it as `Authorization: Bearer <token>`; it is not shown again\n", args[0])
+				return nil
+			})
 		},
 	}, &cobra.Command{
 		Use:   "list",
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			tokens, err := newTokenService(db).ListTokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tPREFIX\tCREATED\tLAST USED\tSTATE")
-			for _, t := range tokens {
-				used, state := "never", "live"
-				if t.LastUsedAt != nil {
-					used = t.LastUsedAt.Local().Format(time.DateTime)
+			return c.withDB(cmd, false, func(db *postgres.DB) error {
+				tokens, err := postgres.NewTokenService(db).ListTokens(cmd.Context())
+				if err != nil {
+					return err
 				}
-				if t.RevokedAt != nil {
-					state = "revoked " + t.RevokedAt.Local().Format(time.DateTime)
+				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tPREFIX\tCREATED\tLAST USED\tSTATE")
+				for _, t := range tokens {
+					used, state := "never", "live"
+					if t.LastUsedAt != nil {
+						used = t.LastUsedAt.Local().Format(time.DateTime)
+					}
+					if t.RevokedAt != nil {
+						state = "revoked " + t.RevokedAt.Local().Format(time.DateTime)
+					}
+					fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Prefix, t.CreatedAt.Local().Format(time.DateTime), used, state)
 				}
-				fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Prefix, t.CreatedAt.Local().Format(time.DateTime), used, state)
-			}
-			return tw.Flush()
+				return tw.Flush()
+			})
 		},
 	}, &cobra.Command{
 		Use:   "revoke NAME",
 		Short: "Revoke a token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			ctx := actor(cmd.Context(), registry.SystemActor("cli"))
-			if err := newTokenService(db).RevokeToken(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "revoked %s\n", args[0])
-			return nil
+			return c.withDB(cmd, false, func(db *postgres.DB) error {
+				ctx := actor(cmd.Context(), registry.SystemActor("cli"))
+				if err := postgres.NewTokenService(db).RevokeToken(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "revoked %s\n", args[0])
+				return nil
+			})
 		},
 	})
 	return cmd

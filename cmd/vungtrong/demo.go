@@ -19,8 +19,6 @@ import (
 	"github.com/vungtrong/vungtrong/registry/postgres"
 )
 
-func newTokenService(db *postgres.DB) *postgres.TokenService { return postgres.NewTokenService(db) }
-
 func (c *cli) demoCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "demo", Short: "The demo dataset"}
 	var dir string
@@ -29,15 +27,9 @@ func (c *cli) demoCommand() *cobra.Command {
 		Short: "Load the demo dataset (idempotent: loading twice changes nothing)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			if _, err := db.MigrateUp(cmd.Context()); err != nil {
-				return err
-			}
-			return loadDemo(cmd.Context(), db, c.cfg, dir, c.log)
+			return c.withDB(cmd, true, func(db *postgres.DB) error {
+				return loadDemo(cmd.Context(), db, c.cfg, dir, c.log)
+			})
 		},
 	}
 	load.Flags().StringVar(&dir, "dir", "data-samples/dak-lak", "folder of the demo dataset")

@@ -177,19 +177,10 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 		return err
 	}
 	actor := actorName(ctx)
-	var stale *staleVersion
-	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		before, current, province, err := lockRow(ctx, tx, "plot", p.ID)
-		if err != nil {
-			return err
-		}
-		if current != ifVersion {
-			stale = &staleVersion{id: p.ID, province: province, have: ifVersion, current: current}
-			return stale.error("plot")
-		}
+	return s.db.versionedWrite(ctx, "plot", "plot.update", p.ID, ifVersion, func(tx pgx.Tx) (string, error) {
 		geom, err := wkb.Marshal(p.Geometry)
 		if err != nil {
-			return err
+			return "", err
 		}
 		// A plot that moves is placed again from its new location, unless the change names
 		// its commune or province itself.
@@ -197,14 +188,14 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 		var moved bool
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(province_code, ''), COALESCE(commune_code, ''), NOT ST_Equals(geom, ST_GeomFromWKB($2, 4326)) FROM plot WHERE id = $1`, p.ID, geom).
 			Scan(&oldProvince, &oldCommune, &moved); err != nil {
-			return err
+			return "", err
 		}
 		fallback := ""
 		if moved && p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune {
 			p.ProvinceCode, p.CommuneCode, fallback = "", "", oldProvince
 		}
 		if err := s.prepare(ctx, tx, p, fallback); err != nil {
-			return err
+			return "", err
 		}
 		if fallback != "" && p.CommuneCode == "" && p.ProvinceCode == oldProvince {
 			p.CommuneCode = oldCommune // no boundary says otherwise
@@ -216,53 +207,25 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 			       land_cert_no = NULLIF($10, ''), source = $11, external_id = NULLIF($12, ''),
 			       geom = ST_Multi(ST_GeomFromWKB($13, 4326)), version = version + 1,
 			       updated_at = now(), updated_by = $14
-			WHERE id = $1 AND version = $15
+			WHERE id = $1
 			RETURNING area_ha, version, created_at, updated_at, created_by`,
 			p.ID, p.ProducerID, p.ProvinceCode, p.CommuneCode, p.Crop, p.Variety, p.PlantingYear,
-			p.CadastralSheet, p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor, ifVersion).
+			p.CadastralSheet, p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor).
 			Scan(&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy)
 		if err != nil {
-			return mapPlotError(err, p)
+			return "", mapPlotError(err, p)
 		}
 		p.UpdatedBy = actor
-		after, err := rowJSON(ctx, tx, "plot", p.ID)
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, auditEntry{Action: "plot.update", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, Before: before, After: after})
+		return p.ProvinceCode, nil
 	})
-	if stale != nil {
-		auditRejected(ctx, s.db, "plot.update", "plot", stale)
-	}
-	return err
 }
 
 // DeletePlot marks plot id deleted if its version is still ifVersion.
 func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) error {
-	actor := actorName(ctx)
-	var stale *staleVersion
-	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		before, current, province, err := lockRow(ctx, tx, "plot", id)
-		if err != nil {
-			return err
-		}
-		if current != ifVersion {
-			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
-			return stale.error("plot")
-		}
-		if _, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actor); err != nil {
-			return err
-		}
-		after, err := rowJSON(ctx, tx, "plot", id)
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, auditEntry{Action: "plot.delete", ObjectType: "plot", ObjectID: id, Province: province, Before: before, After: after})
+	return s.db.versionedWrite(ctx, "plot", "plot.delete", id, ifVersion, func(tx pgx.Tx) (string, error) {
+		_, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actorName(ctx))
+		return "", err
 	})
-	if stale != nil {
-		auditRejected(ctx, s.db, "plot.delete", "plot", stale)
-	}
-	return err
 }
 
 // PlotHistory returns the earlier versions of a live plot, newest first.
@@ -453,38 +416,6 @@ func mapPlotError(err error, p *registry.Plot) error {
 		return registry.Errorf(registry.ECONFLICT, "a live plot with external id %q already exists in source %q", p.ExternalID, p.Source)
 	}
 	return err
-}
-
-// staleVersion records an update that named a version that is no longer current.
-type staleVersion struct {
-	id            int64
-	province      string
-	have, current int
-}
-
-func (sv *staleVersion) error(what string) error {
-	return registry.Errorf(registry.EPRECONDITION, "%s %d has changed since you read it (you sent version %d, it is now at version %d): reload it, reapply your change and send it with the new ETag", what, sv.id, sv.have, sv.current)
-}
-
-// auditRejected records a refused stale update in its own transaction: the refused one rolled
-// back, and the log must still say it was tried.
-func auditRejected(ctx context.Context, db *DB, action, objectType string, sv *staleVersion) {
-	err := audit(context.WithoutCancel(ctx), db.Pool, auditEntry{Action: action, Outcome: "rejected", ObjectType: objectType, ObjectID: sv.id, Province: sv.province,
-		Reason: fmt.Sprintf("stale version: sent %d, current %d", sv.have, sv.current)})
-	if err != nil {
-		db.log.Error("writing the audit record of a refused update", "err", err, "object_type", objectType, "object_id", sv.id)
-	}
-}
-
-// lockRow locks a live row for update and returns it as JSON, with its version and province.
-// table must be a constant.
-func lockRow(ctx context.Context, tx pgx.Tx, table string, id int64) (before []byte, version int, province string, err error) {
-	err = tx.QueryRow(ctx, `SELECT to_jsonb(t), version, COALESCE(province_code, '') FROM `+pgx.Identifier{table}.Sanitize()+` t WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).
-		Scan(&before, &version, &province)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, 0, "", registry.Errorf(registry.ENOTFOUND, "%s %d not found", table, id)
-	}
-	return before, version, province, err
 }
 
 func actorName(ctx context.Context) string {

@@ -133,23 +133,14 @@ func (s *ProducerService) UpdateProducer(ctx context.Context, p *registry.Produc
 		return err
 	}
 	actor := actorName(ctx)
-	var stale *staleVersion
-	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		before, current, province, err := lockRow(ctx, tx, "producer", p.ID)
-		if err != nil {
-			return err
-		}
-		if current != ifVersion {
-			stale = &staleVersion{id: p.ID, province: province, have: ifVersion, current: current}
-			return stale.error("producer")
-		}
+	return s.db.versionedWrite(ctx, "producer", "producer.update", p.ID, ifVersion, func(tx pgx.Tx) (string, error) {
 		if p.CooperativeID != nil && *p.CooperativeID == p.ID {
-			return registry.Errorf(registry.EINVALID, "a producer cannot be its own cooperative")
+			return "", registry.Errorf(registry.EINVALID, "a producer cannot be its own cooperative")
 		}
 		if err := checkProducerRefs(ctx, tx, p); err != nil {
-			return err
+			return "", err
 		}
-		err = tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `
 			UPDATE producer SET kind = $2, name = $3, citizen_id = NULLIF($4, ''), tax_code = NULLIF($5, ''),
 			       phone = NULLIF($6, ''), address = NULLIF($7, ''), cooperative_id = $8,
 			       province_code = NULLIF($9, ''), commune_code = NULLIF($10, ''), source = $11,
@@ -159,56 +150,28 @@ func (s *ProducerService) UpdateProducer(ctx context.Context, p *registry.Produc
 			p.ID, p.Kind, p.Name, p.CitizenID, p.TaxCode, p.Phone, p.Address, p.CooperativeID, p.ProvinceCode,
 			p.CommuneCode, p.Source, p.ExternalID, actor).Scan(&p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy)
 		if err != nil {
-			return mapProducerError(err)
+			return "", mapProducerError(err)
 		}
 		p.UpdatedBy = actor
-		after, err := rowJSON(ctx, tx, "producer", p.ID)
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, auditEntry{Action: "producer.update", ObjectType: "producer", ObjectID: p.ID, Province: p.ProvinceCode, Before: before, After: after})
+		return p.ProvinceCode, nil
 	})
-	if stale != nil {
-		auditRejected(ctx, s.db, "producer.update", "producer", stale)
-	}
-	return err
 }
 
 // DeleteProducer marks producer id deleted if its version is still ifVersion and it has no
 // live plots or members.
 func (s *ProducerService) DeleteProducer(ctx context.Context, id int64, ifVersion int) error {
-	actor := actorName(ctx)
-	var stale *staleVersion
-	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		before, current, province, err := lockRow(ctx, tx, "producer", id)
-		if err != nil {
-			return err
-		}
-		if current != ifVersion {
-			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
-			return stale.error("producer")
-		}
+	return s.db.versionedWrite(ctx, "producer", "producer.delete", id, ifVersion, func(tx pgx.Tx) (string, error) {
 		var plots, members int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM plot WHERE producer_id = $1 AND deleted_at IS NULL),
 		                                   (SELECT count(*) FROM producer WHERE cooperative_id = $1 AND deleted_at IS NULL)`, id).Scan(&plots, &members); err != nil {
-			return err
+			return "", err
 		}
 		if plots > 0 || members > 0 {
-			return registry.Errorf(registry.ECONFLICT, "producer %d still has %d plots and %d members: move or delete them first", id, plots, members)
+			return "", registry.Errorf(registry.ECONFLICT, "producer %d still has %d plots and %d members: move or delete them first", id, plots, members)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE producer SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actor); err != nil {
-			return err
-		}
-		after, err := rowJSON(ctx, tx, "producer", id)
-		if err != nil {
-			return err
-		}
-		return audit(ctx, tx, auditEntry{Action: "producer.delete", ObjectType: "producer", ObjectID: id, Province: province, Before: before, After: after})
+		_, err := tx.Exec(ctx, `UPDATE producer SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actorName(ctx))
+		return "", err
 	})
-	if stale != nil {
-		auditRejected(ctx, s.db, "producer.delete", "producer", stale)
-	}
-	return err
 }
 
 // checkProducerRefs checks the producer's cooperative and commune, with messages that name them.

@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// versionedWrite changes the live row table/id if its version is still ifVersion, in one
+// transaction with its audit record (the row before and after). change does the change and
+// returns the row's province after it ("" keeps the one it had). A stale version is refused
+// with EPRECONDITION, and the refusal is audited in a transaction of its own, since the refused
+// one rolls back. table and action must be constants.
+func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, change func(tx pgx.Tx) (string, error)) error {
+	var stale *staleVersion
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		var before []byte
+		var current int
+		var province string
+		err := tx.QueryRow(ctx, `SELECT to_jsonb(t), version, COALESCE(province_code, '') FROM `+pgx.Identifier{table}.Sanitize()+` t WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).
+			Scan(&before, &current, &province)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return registry.Errorf(registry.ENOTFOUND, "%s %d not found", table, id)
+		} else if err != nil {
+			return err
+		}
+		if current != ifVersion {
+			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
+			return registry.Errorf(registry.EPRECONDITION, "%s %d has changed since you read it (you sent version %d, it is now at version %d): reload it, reapply your change and send it with the new ETag", table, id, ifVersion, current)
+		}
+		newProvince, err := change(tx)
+		if err != nil {
+			return err
+		}
+		after, err := rowJSON(ctx, tx, table, id)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: action, ObjectType: table, ObjectID: id, Province: cmpOr(newProvince, province), Before: before, After: after})
+	})
+	if stale != nil {
+		err := audit(context.WithoutCancel(ctx), db.Pool, auditEntry{Action: action, Outcome: "rejected", ObjectType: table, ObjectID: id, Province: stale.province,
+			Reason: fmt.Sprintf("stale version: sent %d, current %d", stale.have, stale.current)})
+		if err != nil {
+			db.log.Error("writing the audit record of a refused update", "err", err, "object_type", table, "object_id", id)
+		}
+	}
+	return err
+}
+
+// staleVersion records an update that named a version that is no longer current.
+type staleVersion struct {
+	id            int64
+	province      string
+	have, current int
+}
