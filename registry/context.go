@@ -2,16 +2,24 @@ package registry
 
 import "context"
 
-// Actor is whoever makes a request: recorded in the audit log with every write.
+// Actor is whoever makes a request: authorization looks at it, and the audit log records it
+// with every write. The zero Actor is the anonymous public.
 type Actor struct {
-	// Kind is "token", "user" or "system".
+	// Kind is "user" (a web session), "token" (an API token) or "system" (a job of the
+	// program itself, which acts as an admin).
 	Kind string
-	// Name is the token's, user's or system job's name, e.g. "importer" or "demo".
+	// Name is the user's, token's or job's name, e.g. "alice", "importer" or "demo".
 	Name string
-	// Role is the actor's role, when it has one.
+	// Role is the role of the user behind the session or token.
 	Role string
-	// ID is the token's or user's id (0 for system jobs).
-	ID int64
+	// UserID is the user behind the session or token.
+	UserID int64
+	// ProducerID is the producer the user speaks for (household, cooperative, enterprise).
+	ProducerID *int64
+	// Jurisdictions are where an officer may act.
+	Jurisdictions []Jurisdiction
+	// MustChangePassword is set while the user signs in with a one-time password.
+	MustChangePassword bool
 }
 
 // String returns the actor as the audit log records it, e.g. "token:importer".
@@ -23,7 +31,10 @@ func (a Actor) String() string {
 }
 
 // SystemActor returns the actor of a job the system runs by itself, such as loading demo data.
-func SystemActor(name string) Actor { return Actor{Kind: "system", Name: name, Role: "admin"} }
+func SystemActor(name string) Actor { return Actor{Kind: "system", Name: name, Role: RoleAdmin} }
+
+// Anonymous reports whether the actor is the anonymous public.
+func (a Actor) Anonymous() bool { return a.Kind == "" }
 
 type ctxKey int
 

@@ -8,6 +8,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Only the web layer turns them into HTTP statuses.
@@ -22,7 +23,9 @@ const (
 	EFORBIDDEN    = "forbidden"             // credentials fine, action not allowed
 	ETOOLARGE     = "too_large"             // body or file over the limit
 	EUNSUPPORTED  = "unsupported_media_type"
-	EUNAVAILABLE  = "unavailable" // a dependency (the database) is down
+	EUNAVAILABLE  = "unavailable"              // a dependency (the database) is down
+	ETOOMANY      = "too_many_requests"        // rate limited; see Error.RetryAfter
+	EPASSWORD     = "password_change_required" // the user must choose a new password first
 	EINTERNAL     = "internal"
 )
 
@@ -32,6 +35,8 @@ type Error struct {
 	Code    string
 	Message string
 	Details []Detail
+	// RetryAfter says when to try again, for ETOOMANY.
+	RetryAfter time.Duration
 }
 
 // Detail locates one problem inside a request or a file.
@@ -95,6 +100,15 @@ func ErrorMessage(err error) string {
 	default:
 		return "internal error"
 	}
+}
+
+// ErrorRetryAfter returns how long the caller should wait, for an ETOOMANY error.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // ErrorDetails returns the details of the *Error wrapped in err, if any.

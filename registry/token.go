@@ -12,9 +12,12 @@ import (
 // TokenPrefix starts every API token, so that secret scanners and people recognise one.
 const TokenPrefix = "vt_"
 
-// Token is an API token of a machine client. Only the hash of its secret is stored.
+// Token is an API token of a machine client, acting for a user with the user's role. Only the
+// hash of its secret is stored.
 type Token struct {
 	ID         int64
+	UserID     int64
+	Username   string
 	Name       string
 	Prefix     string // the first characters of the secret
 	CreatedAt  time.Time
@@ -22,17 +25,16 @@ type Token struct {
 	RevokedAt  *time.Time
 }
 
-// TokenService manages API tokens.
+// TokenService manages API tokens. A user manages their own; an admin anyone's.
 type TokenService interface {
-	// CreateToken makes a token and returns its secret, which is never shown again.
-	// Returns EINVALID (bad name) or ECONFLICT (a live token has that name).
-	CreateToken(ctx context.Context, name string) (secret string, t *Token, err error)
-	// Authenticate returns the live token whose secret this is. Returns EUNAUTHORIZED.
-	Authenticate(ctx context.Context, secret string) (*Token, error)
-	// ListTokens returns every token, revoked ones included, oldest first.
+	// CreateToken makes a token acting for user userID and returns its secret, which is never
+	// shown again. Returns EINVALID (bad name), ECONFLICT (the user has a live token of that
+	// name), ENOTFOUND or EFORBIDDEN.
+	CreateToken(ctx context.Context, userID int64, name string) (secret string, t *Token, err error)
+	// ListTokens returns the tokens the caller may see, revoked ones included, oldest first.
 	ListTokens(ctx context.Context) ([]*Token, error)
-	// RevokeToken revokes the live token with this name. Returns ENOTFOUND.
-	RevokeToken(ctx context.Context, name string) error
+	// RevokeToken revokes a live token. Returns ENOTFOUND (also for another user's token).
+	RevokeToken(ctx context.Context, id int64) error
 }
 
 // NewTokenSecret returns a fresh secret: the prefix and 256 random bits in base32.

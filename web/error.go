@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/vungtrong/vungtrong/registry"
 )
@@ -20,6 +22,8 @@ var statusOf = map[string]int{
 	registry.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	registry.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	registry.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	registry.ETOOMANY:      http.StatusTooManyRequests,
+	registry.EPASSWORD:     http.StatusForbidden,
 	registry.EINTERNAL:     http.StatusInternalServerError,
 	errMethod:              http.StatusMethodNotAllowed,
 }
@@ -58,8 +62,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Code = code
 	body.Error.Message = registry.ErrorMessage(err)
 	body.Error.Details = registry.ErrorDetails(err)
-	if code == registry.EUNAUTHORIZED {
+	switch code {
+	case registry.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vungtrong"`)
+	case registry.ETOOMANY:
+		secs := int(math.Ceil(registry.ErrorRetryAfter(err).Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}
 	writeJSON(w, StatusOf(err), body)
 }

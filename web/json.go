@@ -43,6 +43,12 @@ func writeEncoded(w http.ResponseWriter, status int, contentType string, v any) 
 	_, _ = w.Write(buf.Bytes())
 }
 
+// isJSONType reports whether a Content-Type header names JSON.
+func isJSONType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == contentTypeJSON || mt == contentTypeGeoJSON)
+}
+
 // readBody reads a JSON request body within the size limit. An oversized body is ETOOLARGE,
 // a body that is not JSON is EMALFORMED with the line and column of the first error.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowed ...string) ([]byte, error) {

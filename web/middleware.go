@@ -3,8 +3,10 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -88,40 +90,103 @@ func (s *Server) recoverPanic(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate resolves an `Authorization: Bearer <token>` header to an actor. A request
-// without the header goes on anonymously; one with a bad token is refused.
+// Cookie names.
+const (
+	sessionCookie = "vt_session" // HttpOnly: the session secret
+	csrfCookie    = "vt_csrf"    // readable by the page, which echoes it in X-CSRF-Token
+)
+
+// authenticate turns credentials into the request's actor: an `Authorization: Bearer <token>`
+// header (a bad token is refused), or the session cookie (a stale one is ignored: the request
+// goes on anonymously and the browser is told to forget it). A state-changing request made with
+// the session cookie must carry the session's CSRF token in X-CSRF-Token.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		if h == "" {
+		var a registry.Actor
+		if h := r.Header.Get("Authorization"); h != "" {
+			scheme, secret, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+				s.writeError(w, r, registry.Errorf(registry.EUNAUTHORIZED, "the Authorization header must be `Bearer <token>`"))
+				return
+			}
+			var err error
+			if a, err = s.svc.Auth.TokenActor(r.Context(), strings.TrimSpace(secret)); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			actor, csrf, err := s.svc.Auth.SessionActor(r.Context(), c.Value)
+			switch {
+			case registry.ErrorCode(err) == registry.EUNAUTHORIZED:
+				s.clearSessionCookies(w, r)
+			case err != nil:
+				s.writeError(w, r, err)
+				return
+			default:
+				if stateChanging(r.Method) && !csrfExempt[r.URL.Path] &&
+					subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(csrf)) != 1 {
+					s.writeError(w, r, registry.Errorf(registry.EFORBIDDEN, "missing or wrong CSRF token: send the session's token in the X-CSRF-Token header (reload the page if it is open in two tabs)"))
+					return
+				}
+				a = actor
+			}
+		}
+		if a.Anonymous() {
 			next.ServeHTTP(w, r)
 			return
 		}
-		scheme, secret, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
-			s.writeError(w, r, registry.Errorf(registry.EUNAUTHORIZED, "the Authorization header must be `Bearer <token>`"))
-			return
-		}
-		t, err := s.svc.Tokens.Authenticate(r.Context(), strings.TrimSpace(secret))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		a := registry.Actor{Kind: "token", Name: t.Name, ID: t.ID, Role: "admin"}
 		if logged, ok := r.Context().Value(logActorKey{}).(*registry.Actor); ok {
 			*logged = a
 		}
-		ctx := registry.NewContextWithActor(r.Context(), a)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(registry.NewContextWithActor(r.Context(), a)))
 	})
 }
 
-// requireActor refuses anonymous requests: every write needs a token.
-func (s *Server) requireActor(next http.Handler) http.Handler {
+// csrfExempt are the state-changing endpoints that do not act with the session: signing in
+// (which replaces it) cannot carry a token the browser does not have yet. They take JSON only,
+// which a cross-site form cannot send.
+var csrfExempt = map[string]bool{"/api/v1/auth/login": true, "/api/v1/auth/code": true, "/api/v1/auth/code/verify": true}
+
+func stateChanging(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+}
+
+// clientAddr returns the caller's IP address: the connection's, or the first hop of
+// X-Forwarded-For when the server is configured to trust its proxy.
+func (s *Server) clientAddr(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// secure reports whether the request came over TLS (directly, or through a trusted proxy).
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || (s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
+}
+
+// limitPublic rate-limits anonymous callers of the API per address. Signed-in callers are
+// limited by their accounts instead (and are few).
+func (s *Server) limitPublic(next http.Handler) http.Handler {
+	if s.limiter == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := registry.ActorFromContext(r.Context()); !ok {
-			s.writeError(w, r, registry.Errorf(registry.EUNAUTHORIZED, "this request changes the registry and needs `Authorization: Bearer <token>` (create one with `vungtrong token create NAME`)"))
-			return
+		if a, _ := registry.ActorFromContext(r.Context()); a.Anonymous() && strings.HasPrefix(r.URL.Path, "/api/") {
+			if wait, ok := s.limiter.allow(s.clientAddr(r)); !ok {
+				s.writeError(w, r, &registry.Error{Code: registry.ETOOMANY, RetryAfter: wait,
+					Message: "too many requests from this address: slow down, or sign in"})
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -46,17 +46,14 @@ type plotProperties struct {
 	DeletedAt       *time.Time `json:"deleted_at,omitempty"`
 }
 
-// toFeature renders a plot; personal fields only for a signed-in caller.
-func toFeature(p *registry.Plot, personal bool) plotFeature {
+// toFeature renders a plot as the service returned it: already redacted for the caller.
+func toFeature(p *registry.Plot) plotFeature {
 	f := plotFeature{Type: "Feature", ID: p.ID, Geometry: multiPolygonJSON{"MultiPolygon", p.Geometry}, Properties: plotProperties{
 		Crop: p.Crop, Variety: p.Variety, PlantingYear: p.PlantingYear, AreaHa: p.AreaHa, ProducerID: p.ProducerID,
 		ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode, CadastralSheet: p.CadastralSheet,
-		CadastralParcel: p.CadastralParcel, Source: p.Source, ExternalID: p.ExternalID,
+		CadastralParcel: p.CadastralParcel, LandCertNo: p.LandCertNo, Source: p.Source, ExternalID: p.ExternalID,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, DeletedAt: p.DeletedAt,
 	}}
-	if personal {
-		f.Properties.LandCertNo = p.LandCertNo
-	}
 	return f
 }
 
@@ -72,11 +69,6 @@ type link struct {
 	Rel  string `json:"rel"`
 	Href string `json:"href"`
 	Type string `json:"type,omitempty"`
-}
-
-func signedIn(r *http.Request) bool {
-	_, ok := registry.ActorFromContext(r.Context())
-	return ok
 }
 
 // handlePlotList answers "GET /api/v1/plots?bbox=&commune=&crop=&producer=&limit=&cursor=".
@@ -103,10 +95,9 @@ func (s *Server) handlePlotList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	personal := signedIn(r)
 	features := make([]plotFeature, len(page.Plots))
 	for i, p := range page.Plots {
-		features[i] = toFeature(p, personal)
+		features[i] = toFeature(p)
 	}
 	fc := featureCollection{Type: "FeatureCollection", Features: features, NumberReturned: len(features)}
 	if page.Next != 0 {
@@ -129,7 +120,7 @@ func (s *Server) handlePlotGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeGeoJSON(w, http.StatusOK, toFeature(p, signedIn(r)))
+	writeGeoJSON(w, http.StatusOK, toFeature(p))
 	return nil
 }
 
@@ -145,7 +136,7 @@ func (s *Server) handlePlotHistory(w http.ResponseWriter, r *http.Request) error
 	}
 	features := make([]plotFeature, len(hist))
 	for i, p := range hist {
-		features[i] = toFeature(p, signedIn(r))
+		features[i] = toFeature(p)
 	}
 	writeGeoJSON(w, http.StatusOK, featureCollection{Type: "FeatureCollection", Features: features, NumberReturned: len(features)})
 	return nil
@@ -166,7 +157,7 @@ func (s *Server) handlePlotCreate(w http.ResponseWriter, r *http.Request) error 
 	}
 	w.Header().Set("Location", "/api/v1/plots/"+strconv.FormatInt(p.ID, 10))
 	w.Header().Set("ETag", etag(p.Version))
-	writeGeoJSON(w, http.StatusCreated, toFeature(p, true))
+	writeGeoJSON(w, http.StatusCreated, toFeature(p))
 	return nil
 }
 
@@ -209,7 +200,7 @@ func (s *Server) updatePlot(w http.ResponseWriter, r *http.Request, patch bool) 
 		return err
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeGeoJSON(w, http.StatusOK, toFeature(p, true))
+	writeGeoJSON(w, http.StatusOK, toFeature(p))
 	return nil
 }
 

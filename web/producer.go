@@ -10,8 +10,8 @@ import (
 	"github.com/vungtrong/vungtrong/registry"
 )
 
-// producerJSON is a producer as the API shows it. Personal fields are left out for callers
-// who may not see them (see registry.Producer.Public).
+// producerJSON is a producer as the API shows it: as the service returned it, already without
+// the personal fields the caller may not see.
 type producerJSON struct {
 	ID            int64     `json:"id"`
 	Kind          string    `json:"kind"`
@@ -30,10 +30,7 @@ type producerJSON struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-func toProducerJSON(p *registry.Producer, personal bool) producerJSON {
-	if !personal {
-		p = p.Public()
-	}
+func toProducerJSON(p *registry.Producer) producerJSON {
 	return producerJSON{ID: p.ID, Kind: p.Kind, Name: p.Name, CitizenID: p.CitizenID, TaxCode: p.TaxCode,
 		Phone: p.Phone, Address: p.Address, CooperativeID: p.CooperativeID, ProvinceCode: p.ProvinceCode,
 		CommuneCode: p.CommuneCode, Source: p.Source, ExternalID: p.ExternalID, Version: p.Version,
@@ -66,10 +63,9 @@ func (s *Server) handleProducerList(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	personal := signedIn(r)
 	out := make([]producerJSON, len(page.Producers))
 	for i, p := range page.Producers {
-		out[i] = toProducerJSON(p, personal)
+		out[i] = toProducerJSON(p)
 	}
 	resp := map[string]any{"producers": out, "numberReturned": len(out)}
 	if page.Next != 0 {
@@ -92,7 +88,7 @@ func (s *Server) handleProducerGet(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusOK, toProducerJSON(p, signedIn(r)))
+	writeJSON(w, http.StatusOK, toProducerJSON(p))
 	return nil
 }
 
@@ -111,7 +107,7 @@ func (s *Server) handleProducerCreate(w http.ResponseWriter, r *http.Request) er
 	}
 	w.Header().Set("Location", "/api/v1/producers/"+strconv.FormatInt(p.ID, 10))
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusCreated, toProducerJSON(p, true))
+	writeJSON(w, http.StatusCreated, toProducerJSON(p))
 	return nil
 }
 
@@ -152,7 +148,7 @@ func (s *Server) updateProducer(w http.ResponseWriter, r *http.Request, patch bo
 		return err
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusOK, toProducerJSON(p, true))
+	writeJSON(w, http.StatusOK, toProducerJSON(p))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/vungtrong/vungtrong/geo"
@@ -21,29 +22,41 @@ type Config struct {
 	Geometry geo.Limits
 	// PageSize is the default page size of lists; MaxPageSize the largest a client may ask.
 	PageSize, MaxPageSize int
+	// TrustProxy takes the client address from X-Forwarded-For and TLS from
+	// X-Forwarded-Proto: only behind a proxy that sets them.
+	TrustProxy bool
+	// PublicRate and PublicBurst limit anonymous API requests per address (per second);
+	// 0 turns the limit off.
+	PublicRate  float64
+	PublicBurst int
 }
 
-// DefaultConfig returns the HTTP defaults: 5 MB bodies, pages of 100 up to 1,000.
+// DefaultConfig returns the HTTP defaults: 5 MB bodies, pages of 100 up to 1,000, anonymous
+// callers limited to 20 requests a second (bursts of 60) per address.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000}
+	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000, PublicRate: 20, PublicBurst: 60}
 }
 
 // Services are what the handlers need from the registry.
 type Services struct {
 	Plots     registry.PlotService
 	Producers registry.ProducerService
-	Tokens    registry.TokenService
 	Crops     registry.CropService
+	Users     registry.UserService
+	Auth      registry.AuthService
+	Tokens    registry.TokenService
+	Audit     registry.AuditService
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
 }
 
 // Server is the registry's HTTP handler.
 type Server struct {
-	cfg    Config
-	svc    Services
-	log    *slog.Logger
-	router chi.Router
+	cfg     Config
+	svc     Services
+	log     *slog.Logger
+	router  chi.Router
+	limiter *addrLimiter
 }
 
 // NewServer returns the HTTP handler of the registry.
@@ -51,7 +64,7 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: svc, log: log}
+	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst)}
 	s.router = s.routes()
 	return s
 }
@@ -70,36 +83,72 @@ func (s *Server) h(fn handlerFunc) http.HandlerFunc {
 	}
 }
 
+// Routes returns every route as "METHOD /pattern", for tests and documentation.
+func (s *Server) Routes() []string {
+	var out []string
+	_ = chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+route)
+		return nil
+	})
+	return out
+}
+
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.authenticate)
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.authenticate, s.limitPublic)
 	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(errMethod, "%s is not allowed on %s", r.Method, r.URL.Path)
 	}))
-	r.Get("/healthz", s.h(s.handleHealthz))
-	r.Get("/readyz", s.h(s.handleReadyz))
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Get("/crops", s.h(s.handleCropList))
+	get, post, put, patch, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
+	s.handle(r, get, "/healthz", s.handleHealthz)
+	s.handle(r, get, "/readyz", s.handleReadyz)
+	s.handle(r, get, "/api/v1/crops", s.handleCropList)
 
-		r.Get("/plots", s.h(s.handlePlotList))
-		r.Get("/plots/{id}", s.h(s.handlePlotGet))
-		r.Get("/plots/{id}/history", s.h(s.handlePlotHistory))
-		r.With(s.requireActor).Post("/plots", s.h(s.handlePlotCreate))
-		r.With(s.requireActor).Put("/plots/{id}", s.h(s.handlePlotReplace))
-		r.With(s.requireActor).Patch("/plots/{id}", s.h(s.handlePlotPatch))
-		r.With(s.requireActor).Delete("/plots/{id}", s.h(s.handlePlotDelete))
+	s.handle(r, get, "/api/v1/plots", s.handlePlotList)
+	s.handle(r, get, "/api/v1/plots/{id}", s.handlePlotGet)
+	s.handle(r, get, "/api/v1/plots/{id}/history", s.handlePlotHistory)
+	s.handle(r, post, "/api/v1/plots", s.handlePlotCreate)
+	s.handle(r, put, "/api/v1/plots/{id}", s.handlePlotReplace)
+	s.handle(r, patch, "/api/v1/plots/{id}", s.handlePlotPatch)
+	s.handle(r, del, "/api/v1/plots/{id}", s.handlePlotDelete)
 
-		r.Get("/producers", s.h(s.handleProducerList))
-		r.Get("/producers/{id}", s.h(s.handleProducerGet))
-		r.With(s.requireActor).Post("/producers", s.h(s.handleProducerCreate))
-		r.With(s.requireActor).Put("/producers/{id}", s.h(s.handleProducerReplace))
-		r.With(s.requireActor).Patch("/producers/{id}", s.h(s.handleProducerPatch))
-		r.With(s.requireActor).Delete("/producers/{id}", s.h(s.handleProducerDelete))
+	s.handle(r, get, "/api/v1/producers", s.handleProducerList)
+	s.handle(r, get, "/api/v1/producers/{id}", s.handleProducerGet)
+	s.handle(r, post, "/api/v1/producers", s.handleProducerCreate)
+	s.handle(r, put, "/api/v1/producers/{id}", s.handleProducerReplace)
+	s.handle(r, patch, "/api/v1/producers/{id}", s.handleProducerPatch)
+	s.handle(r, del, "/api/v1/producers/{id}", s.handleProducerDelete)
+
+	s.handle(r, post, "/api/v1/auth/login", s.handleLogin)
+	s.handle(r, post, "/api/v1/auth/code", s.handleCodeRequest)
+	s.handle(r, post, "/api/v1/auth/code/verify", s.handleCodeLogin)
+	s.handle(r, get, "/api/v1/auth/session", s.handleSession)
+	s.handle(r, post, "/api/v1/auth/logout", s.handleLogout)
+	s.handle(r, post, "/api/v1/auth/password", s.handlePasswordChange)
+
+	s.handle(r, get, "/api/v1/users", s.handleUserList)
+	s.handle(r, post, "/api/v1/users", s.handleUserCreate)
+	s.handle(r, get, "/api/v1/users/{id}", s.handleUserGet)
+	s.handle(r, post, "/api/v1/users/{id}/password", s.handleUserPassword)
+	s.handle(r, post, "/api/v1/users/{id}/disable", s.handleUserDisable)
+
+	s.handle(r, get, "/api/v1/tokens", s.handleTokenList)
+	s.handle(r, post, "/api/v1/tokens", s.handleTokenCreate)
+	s.handle(r, del, "/api/v1/tokens/{id}", s.handleTokenRevoke)
+
+	s.handle(r, get, "/api/v1/audit", s.handleAuditList)
+
+	static := staticHandler()
+	s.handle(r, get, "/*", func(w http.ResponseWriter, r *http.Request) error {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			return registry.Errorf(registry.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+		}
+		static.ServeHTTP(w, r)
+		return nil
 	})
-	r.Handle("/*", staticHandler())
 	return r
 }
 

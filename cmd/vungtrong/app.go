@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vungtrong/vungtrong/pgcluster"
+	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
 	"github.com/vungtrong/vungtrong/web"
 )
@@ -62,26 +64,52 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgres.DB, fu
 	return db, func() { db.Close(); stopCluster() }, nil
 }
 
+// logCodeSender "sends" one-time sign-in codes by writing them to the log, for development and
+// demos. The phone number is masked.
+type logCodeSender struct{ log *slog.Logger }
+
+func (s logCodeSender) SendCode(ctx context.Context, phone, code string) error {
+	s.log.Warn("one-time sign-in code (development sender: configure SMS or Zalo in production)", "phone", registry.MaskPhone(phone), "code", code)
+	return nil
+}
+
 // App is a running registry: database, migrations and HTTP server. Tests start one on port 0.
 type App struct {
 	cfg    Config
 	log    *slog.Logger
+	out    io.Writer
 	db     *postgres.DB
 	stopDB func()
 	ln     net.Listener
 	srv    *http.Server
 }
 
-// OpenApp opens the database, migrates it and listens on cfg.HTTP.Addr (not serving yet).
-func OpenApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+// OpenApp opens the database, migrates it and, when there is no account yet, creates the first
+// admin: with auth.admin_password, or with a password made up and printed once on out (the
+// terminal, never the log).
+func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
 	db, stop, err := openDB(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, db: db, stopDB: stop}
+	a := &App{cfg: cfg, log: log, out: out, db: db, stopDB: stop}
 	if _, err := db.MigrateUp(ctx); err != nil {
 		a.Close()
 		return nil, err
+	}
+	password, madeUp := cfg.Auth.AdminPassword, cfg.Auth.AdminPassword == ""
+	if madeUp {
+		password = registry.NewPassword()
+	}
+	created, err := postgres.NewUserService(db).EnsureAdmin(ctx, password, madeUp)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("creating the first admin account: %w", err)
+	}
+	if created && madeUp {
+		fmt.Fprintf(out, "\n  The first account has been created. Sign in with\n      user name: admin\n      password:  %s\n  This password is shown once and must be changed at first sign-in.\n\n", password)
+	} else if created {
+		log.Info("first admin account created with auth.admin_password", "user", "admin")
 	}
 	return a, nil
 }
@@ -110,11 +138,21 @@ func (a *App) Handler() http.Handler {
 	plots.MaxPageSize = a.cfg.API.MaxPageSize
 	producers := postgres.NewProducerService(a.db)
 	producers.MaxPageSize = a.cfg.API.MaxPageSize
+	auth := postgres.NewAuthService(a.db)
+	auth.SessionTTL = a.cfg.Auth.SessionTTL
+	auth.MaxFailures = a.cfg.Auth.LoginMaxFailures
+	auth.Window = a.cfg.Auth.LoginWindow
+	if a.cfg.Auth.CodeSender == "log" {
+		auth.Sender = logCodeSender{log: a.log}
+	}
 	return web.NewServer(a.cfg.webConfig(), web.Services{
 		Plots:     plots,
 		Producers: producers,
-		Tokens:    postgres.NewTokenService(a.db),
 		Crops:     postgres.NewCropService(a.db),
+		Users:     postgres.NewUserService(a.db),
+		Auth:      auth,
+		Tokens:    postgres.NewTokenService(a.db),
+		Audit:     postgres.NewAuditService(a.db),
 		Ready:     a.db.Ping,
 	}, a.log)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vungtrong/vungtrong/pgcluster"
-	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
 )
 
@@ -156,68 +155,6 @@ func (c *cli) dbCommand() *cobra.Command {
 			}
 			fmt.Fprintf(c.stdout, "state:  %s\ndir:    %s\nsocket: %s\nurl:    %s\nlog:    %s\n", state, cl.Dir(), cl.SocketDir(), cl.URL(embeddedDatabase), cl.LogFile())
 			return nil
-		},
-	})
-	return cmd
-}
-
-func (c *cli) tokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Create, list or revoke API tokens"}
-	actor := registry.NewContextWithActor
-	cmd.AddCommand(&cobra.Command{
-		Use:   "create NAME",
-		Short: "Create an API token; its secret is printed once",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.withDB(cmd, true, func(db *postgres.DB) error {
-				ctx := actor(cmd.Context(), registry.SystemActor("cli"))
-				secret, _, err := postgres.NewTokenService(db).CreateToken(ctx, args[0])
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(c.stdout, secret)
-				fmt.Fprintf(c.stderr, "token %q created: use it as `Authorization: Bearer <token>`; it is not shown again\n", args[0])
-				return nil
-			})
-		},
-	}, &cobra.Command{
-		Use:   "list",
-		Short: "List tokens (never their secrets)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				tokens, err := postgres.NewTokenService(db).ListTokens(cmd.Context())
-				if err != nil {
-					return err
-				}
-				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tPREFIX\tCREATED\tLAST USED\tSTATE")
-				for _, t := range tokens {
-					used, state := "never", "live"
-					if t.LastUsedAt != nil {
-						used = t.LastUsedAt.Local().Format(time.DateTime)
-					}
-					if t.RevokedAt != nil {
-						state = "revoked " + t.RevokedAt.Local().Format(time.DateTime)
-					}
-					fmt.Fprintf(tw, "%s\t%s…\t%s\t%s\t%s\n", t.Name, t.Prefix, t.CreatedAt.Local().Format(time.DateTime), used, state)
-				}
-				return tw.Flush()
-			})
-		},
-	}, &cobra.Command{
-		Use:   "revoke NAME",
-		Short: "Revoke a token",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := actor(cmd.Context(), registry.SystemActor("cli"))
-				if err := postgres.NewTokenService(db).RevokeToken(ctx, args[0]); err != nil {
-					return err
-				}
-				fmt.Fprintf(c.stdout, "revoked %s\n", args[0])
-				return nil
-			})
 		},
 	})
 	return cmd

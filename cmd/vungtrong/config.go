@@ -25,6 +25,9 @@ type Config struct {
 		Addr            string
 		MaxBodyBytes    int64
 		ShutdownTimeout time.Duration
+		TrustProxy      bool
+		PublicRate      float64
+		PublicBurst     int
 	}
 	DataDir  string
 	Database struct {
@@ -41,6 +44,13 @@ type Config struct {
 	Geometry geo.Limits
 	API      struct {
 		PageSize, MaxPageSize int
+	}
+	Auth struct {
+		SessionTTL       time.Duration
+		LoginMaxFailures int
+		LoginWindow      time.Duration
+		CodeSender       string
+		AdminPassword    string
 	}
 }
 
@@ -67,6 +77,28 @@ func positiveInt(dst func(*Config) *int) func(*Config, string) error {
 			return errBadValue
 		}
 		*dst(c) = n
+		return nil
+	}
+}
+
+func duration(dst func(*Config) *time.Duration, least time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < least {
+			return errBadValue
+		}
+		*dst(c) = d
+		return nil
+	}
+}
+
+func boolean(dst func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errBadValue
+		}
+		*dst(c) = b
 		return nil
 	}
 }
@@ -109,14 +141,13 @@ var configKeys = []configKey{
 			return nil
 		}},
 	{"http.shutdown_timeout", "10s", "how long a stopping server waits for requests in flight", "a duration such as 10s or 1m",
-		func(c *Config, v string) error {
-			d, err := time.ParseDuration(strings.TrimSpace(v))
-			if err != nil || d < 0 {
-				return errBadValue
-			}
-			c.HTTP.ShutdownTimeout = d
-			return nil
-		}},
+		duration(func(c *Config) *time.Duration { return &c.HTTP.ShutdownTimeout }, 0)},
+	{"http.trust_proxy", "false", "take the client address and TLS from X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them)", "true or false",
+		boolean(func(c *Config) *bool { return &c.HTTP.TrustProxy })},
+	{"http.public_rate", "20", "anonymous API requests a second per address; 0 turns the limit off", "a number >= 0",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.HTTP.PublicRate })},
+	{"http.public_burst", "60", "anonymous API requests an address may make at once", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.HTTP.PublicBurst })},
 	{"data_dir", "./var", "folder for the embedded database and other local state", "a folder path",
 		func(c *Config, v string) error {
 			if strings.TrimSpace(v) == "" {
@@ -171,6 +202,28 @@ var configKeys = []configKey{
 		positiveInt(func(c *Config) *int { return &c.API.PageSize })},
 	{"api.max_page_size", "1000", "most items a client may ask for in one page", "a whole number >= 1",
 		positiveInt(func(c *Config) *int { return &c.API.MaxPageSize })},
+	{"auth.session_ttl", "12h", "how long a web sign-in lasts", "a duration of at least 1m, such as 12h",
+		duration(func(c *Config) *time.Duration { return &c.Auth.SessionTTL }, time.Minute)},
+	{"auth.login_max_failures", "10", "failed sign-ins of one account, or from one address, that block further tries until auth.login_window ends", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.Auth.LoginMaxFailures })},
+	{"auth.login_window", "15m", "the window in which failed sign-ins are counted", "a duration of at least 1s, such as 15m",
+		duration(func(c *Config) *time.Duration { return &c.Auth.LoginWindow }, time.Second)},
+	{"auth.code_sender", "", "how farmers' one-time sign-in codes are sent: empty turns codes off; log writes them to the log (development only)", "empty or log",
+		func(c *Config, v string) error {
+			if v != "" && v != "log" {
+				return errBadValue
+			}
+			c.Auth.CodeSender = v
+			return nil
+		}},
+	{"auth.admin_password", "", "password of the first admin account, created when there is none; empty makes one up and prints it once", "empty, or at least 8 characters",
+		func(c *Config, v string) error {
+			if v != "" && len([]rune(v)) < 8 {
+				return errBadValue
+			}
+			c.Auth.AdminPassword = v
+			return nil
+		}},
 }
 
 // newViper returns a viper with every key's default, the environment bound, and the flags of
@@ -249,5 +302,6 @@ func (c *Config) validate() []string {
 
 // webConfig is the part of the configuration the HTTP layer takes.
 func (c *Config) webConfig() web.Config {
-	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize}
+	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize,
+		TrustProxy: c.HTTP.TrustProxy, PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst}
 }

@@ -80,7 +80,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	pf.String("data-dir", "", "folder for the embedded database and local state (data_dir)")
 	pf.String("database-url", "", "PostgreSQL + PostGIS server URL; empty = embedded (database.url)")
 	pf.String("log-level", "", "debug, info, warn or error (log.level)")
-	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.dbCommand(), c.demoCommand(), c.tokenCommand(), c.configCommand(), c.versionCommand())
+	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.dbCommand(), c.demoCommand(), c.tokenCommand(), c.userCommand(), c.configCommand(), c.versionCommand())
 	return root
 }
 
@@ -100,7 +100,7 @@ func (c *cli) serveCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			app, err := OpenApp(ctx, c.cfg, c.log)
+			app, err := OpenApp(ctx, c.cfg, c.log, c.stdout)
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func (c *cli) configCommand() *cobra.Command {
 			_, err := loadConfig(v, c.configPath)
 			for _, k := range configKeys {
 				cur := v.GetString(k.name)
-				if k.name == "database.url" && cur != "" {
+				if (k.name == "database.url" || k.name == "auth.admin_password") && cur != "" {
 					cur = "(set)" // may hold a password
 				}
 				fmt.Fprintf(c.stdout, "%-27s %-36s default %-10q now %q\n    %s; allowed: %s\n", k.name, k.EnvName(), k.def, cur, k.doc, k.allowed)

@@ -18,6 +18,7 @@ type auditEntry struct {
 	ObjectType string
 	ObjectID   int64
 	Province   string
+	Commune    string
 	Before     []byte // jsonb, nil for none
 	After      []byte
 }
@@ -42,13 +43,44 @@ func audit(ctx context.Context, q querier, e auditEntry) error {
 		s := strconv.FormatInt(e.ObjectID, 10)
 		objectID = &s
 	}
+	var userID *int64
+	if actor.UserID != 0 {
+		userID = &actor.UserID
+	}
+	province, commune := e.Province, e.Commune
+	if province == "" && commune == "" {
+		// Where the object is, from the record itself.
+		province, commune = placeOf(e.After)
+		if province == "" {
+			province, commune = placeOf(e.Before)
+		}
+	}
 	_, err := q.Exec(ctx, `
-		INSERT INTO audit_log (actor, actor_role, action, outcome, reason, object_type, object_id,
-		                       province_code, request_id, before, after)
-		VALUES ($1, NULLIF($2, ''), $3, $4, NULLIF($5, ''), $6, $7, NULLIF($8, ''), NULLIF($9, ''), $10, $11)`,
-		actor.String(), actor.Role, e.Action, outcome, e.Reason, e.ObjectType, objectID,
-		e.Province, registry.RequestIDFromContext(ctx), jsonOrNil(e.Before), jsonOrNil(e.After))
+		INSERT INTO audit_log (actor, actor_role, actor_user_id, action, outcome, reason, object_type, object_id,
+		                       province_code, commune_code, request_id, before, after)
+		VALUES ($1, NULLIF($2, ''), $3, $4, $5, NULLIF($6, ''), $7, $8, NULLIF($9, ''), NULLIF($10, ''), NULLIF($11, ''), $12, $13)`,
+		actor.String(), actor.Role, userID, e.Action, outcome, e.Reason, e.ObjectType, objectID,
+		province, commune, registry.RequestIDFromContext(ctx), jsonOrNil(e.Before), jsonOrNil(e.After))
 	return err
+}
+
+// placeOf reads province_code and commune_code from a row's JSON.
+func placeOf(row []byte) (province, commune string) {
+	if len(row) == 0 {
+		return "", ""
+	}
+	var p struct {
+		Province *string `json:"province_code"`
+		Commune  *string `json:"commune_code"`
+	}
+	_ = json.Unmarshal(row, &p)
+	if p.Province != nil {
+		province = *p.Province
+	}
+	if p.Commune != nil {
+		commune = *p.Commune
+	}
+	return province, commune
 }
 
 func jsonOrNil(b []byte) any {

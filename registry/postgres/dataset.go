@@ -201,7 +201,7 @@ func (l *DatasetLoader) loadPlots(r *loadRun, ds *registry.Dataset) error {
 			r.problem("plot", i+1, p.ExternalID, "%s", registry.ErrorMessage(err))
 			continue
 		}
-		if err := l.plots.prepare(r.ctx, r.tx, &p, ""); err != nil {
+		if _, err := l.plots.prepare(r.ctx, r.tx, &p, ""); err != nil {
 			if registry.ErrorCode(err) == registry.EINVALID {
 				r.problem("plot", i+1, p.ExternalID, "%s", registry.ErrorMessage(err))
 				continue

@@ -34,19 +34,23 @@ func NewPlotService(db *DB) *PlotService {
 	return &PlotService{db: db, Limits: geo.DefaultLimits(), MaxPageSize: 1000}
 }
 
-const plotColumns = `id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
-	COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
-	COALESCE(cadastral_parcel, ''), COALESCE(land_cert_no, ''), source, COALESCE(external_id, ''),
-	ST_AsBinary(geom), area_ha, version, created_at, updated_at, created_by, updated_by, deleted_at`
+const plotColumns = `p.id, p.producer_id, COALESCE(p.province_code, ''), COALESCE(p.commune_code, ''), p.crop,
+	COALESCE(p.variety, ''), COALESCE(p.planting_year, 0), COALESCE(p.cadastral_sheet, ''),
+	COALESCE(p.cadastral_parcel, ''), COALESCE(p.land_cert_no, ''), p.source, COALESCE(p.external_id, ''),
+	ST_AsBinary(p.geom), p.area_ha, p.version, p.created_at, p.updated_at, p.created_by, p.updated_by, p.deleted_at`
 
-func scanPlot(row scanner) (*registry.Plot, error) {
+// plotSelect reads plots with their owner's cooperative, which authorization needs.
+const plotSelect = `SELECT ` + plotColumns + `, o.cooperative_id FROM plot p LEFT JOIN producer o ON o.id = p.producer_id`
+
+// scanPlot scans plotColumns, then extra.
+func scanPlot(row scanner, extra ...any) (*registry.Plot, error) {
 	var p registry.Plot
 	var geom []byte
 	var year int16
-	err := row.Scan(&p.ID, &p.ProducerID, &p.ProvinceCode, &p.CommuneCode, &p.Crop, &p.Variety, &year,
+	dest := append([]any{&p.ID, &p.ProducerID, &p.ProvinceCode, &p.CommuneCode, &p.Crop, &p.Variety, &year,
 		&p.CadastralSheet, &p.CadastralParcel, &p.LandCertNo, &p.Source, &p.ExternalID, &geom,
-		&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.UpdatedBy, &p.DeletedAt)
-	if err != nil {
+		&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.UpdatedBy, &p.DeletedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	p.PlantingYear = int(year)
@@ -65,45 +69,85 @@ func scanPlot(row scanner) (*registry.Plot, error) {
 	return &p, nil
 }
 
-// FindPlotByID returns a live plot. Returns ENOTFOUND.
-func (s *PlotService) FindPlotByID(ctx context.Context, id int64) (*registry.Plot, error) {
-	p, err := scanPlot(s.db.Pool.QueryRow(ctx, `SELECT `+plotColumns+` FROM plot WHERE id = $1 AND deleted_at IS NULL`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
-	}
-	return p, err
+// plotPlace is where a plot is and whom it belongs to, for authorization.
+func plotPlace(p *registry.Plot, ownerCoop *int64) registry.Place {
+	return registry.Place{ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode, OwnerID: p.ProducerID, OwnerCooperativeID: ownerCoop}
 }
 
-// FindPlots returns one page of live plots in id order.
+// findPlot reads a live plot with its place, without authorization.
+func findPlot(ctx context.Context, q querier, id int64) (*registry.Plot, registry.Place, error) {
+	var coop *int64
+	p, err := scanPlot(q.QueryRow(ctx, plotSelect+` WHERE p.id = $1 AND p.deleted_at IS NULL`, id), &coop)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, registry.Place{}, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
+	}
+	if err != nil {
+		return nil, registry.Place{}, err
+	}
+	return p, plotPlace(p, coop), nil
+}
+
+// FindPlotByID returns a live plot as the caller may see it: ENOTFOUND when it may not see it
+// at all (a farmer, someone else's plot), the public view without owner or cadastral numbers
+// when it may not see those.
+func (s *PlotService) FindPlotByID(ctx context.Context, id int64) (*registry.Plot, error) {
+	p, place, err := findPlot(ctx, s.db.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	return p, visible(ctx, p, place)
+}
+
+// visible applies the read rule to a plot: ENOTFOUND, redacted, or as it is.
+func visible(ctx context.Context, p *registry.Plot, place registry.Place) error {
+	actor, _ := registry.ActorFromContext(ctx)
+	switch registry.PlotAccess(actor, place) {
+	case registry.AccessNone:
+		return registry.Errorf(registry.ENOTFOUND, "plot %d not found", p.ID)
+	case registry.AccessPublic:
+		p.Redact()
+	}
+	return nil
+}
+
+// FindPlots returns one page of the live plots the caller may see, in id order.
 func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*registry.PlotPage, error) {
 	limit := f.Limit
 	if limit <= 0 || limit > s.MaxPageSize {
 		limit = s.MaxPageSize
 	}
-	where := []string{"deleted_at IS NULL", "id > $1"}
+	where := []string{"p.deleted_at IS NULL", "p.id > $1"}
 	args := []any{f.After}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if actor, _ := registry.ActorFromContext(ctx); actor.Role == registry.RoleFarmer {
+		// A farmer's registry holds their own plots only.
+		if actor.ProducerID == nil {
+			where = append(where, "false")
+		} else {
+			where = append(where, "p.producer_id = "+arg(*actor.ProducerID))
+		}
+	}
 	if b := f.BBox; b != nil {
 		env := fmt.Sprintf("ST_MakeEnvelope(%s, %s, %s, %s, 4326)", arg(b.Min[0]), arg(b.Min[1]), arg(b.Max[0]), arg(b.Max[1]))
-		where = append(where, "geom && "+env, "ST_Intersects(geom, "+env+")")
+		where = append(where, "p.geom && "+env, "ST_Intersects(p.geom, "+env+")")
 	}
 	if f.ProvinceCode != "" {
-		where = append(where, "province_code = "+arg(f.ProvinceCode))
+		where = append(where, "p.province_code = "+arg(f.ProvinceCode))
 	}
 	if f.CommuneCode != "" {
-		where = append(where, "commune_code = "+arg(f.CommuneCode))
+		where = append(where, "p.commune_code = "+arg(f.CommuneCode))
 	}
 	if f.Crop != "" {
 		code, err := resolveCrop(ctx, s.db.Pool, f.Crop)
 		if err != nil {
 			return nil, err
 		}
-		where = append(where, "crop = "+arg(code))
+		where = append(where, "p.crop = "+arg(code))
 	}
 	if f.ProducerID != 0 {
-		where = append(where, "producer_id = "+arg(f.ProducerID))
+		where = append(where, "p.producer_id = "+arg(f.ProducerID))
 	}
-	q := `SELECT ` + plotColumns + ` FROM plot WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ` + arg(limit+1)
+	q := plotSelect + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id LIMIT ` + arg(limit+1)
 	rows, err := s.db.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -111,9 +155,13 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 	defer rows.Close()
 	page := &registry.PlotPage{Plots: make([]*registry.Plot, 0, min(limit, 256))}
 	for rows.Next() {
-		p, err := scanPlot(rows)
+		var coop *int64
+		p, err := scanPlot(rows, &coop)
 		if err != nil {
 			return nil, err
+		}
+		if err := visible(ctx, p, plotPlace(p, coop)); err != nil {
+			continue
 		}
 		page.Plots = append(page.Plots, p)
 	}
@@ -133,12 +181,41 @@ func (s *PlotService) CreatePlot(ctx context.Context, p *registry.Plot) error {
 	if err := p.Validate(s.db.now()); err != nil {
 		return err
 	}
-	return s.db.Transact(ctx, func(tx pgx.Tx) error {
-		if err := s.prepare(ctx, tx, p, ""); err != nil {
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		place, err := s.prepare(ctx, tx, p, "")
+		if err != nil {
+			return err
+		}
+		if err := mayWritePlot(ctx, place, "register a plot"); err != nil {
 			return err
 		}
 		return insertPlot(ctx, tx, p)
 	})
+	if registry.ErrorCode(err) == registry.EFORBIDDEN {
+		s.db.auditRefusal(ctx, auditEntry{Action: "plot.create", Outcome: "denied", ObjectType: "plot", Province: p.ProvinceCode, Commune: p.CommuneCode, Reason: registry.ErrorMessage(err)})
+	}
+	return err
+}
+
+// mayWritePlot returns EFORBIDDEN, saying why, unless the caller may change a plot at place.
+func mayWritePlot(ctx context.Context, place registry.Place, what string) error {
+	actor, _ := registry.ActorFromContext(ctx)
+	if registry.PlotAccess(actor, place) >= registry.AccessWrite {
+		return nil
+	}
+	switch actor.Role {
+	case registry.RoleOfficer:
+		where := "province " + cmpOr(place.ProvinceCode, "(none)")
+		if place.CommuneCode != "" {
+			where += ", commune " + place.CommuneCode
+		}
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s in %s: it is outside your jurisdiction", what, where)
+	case registry.RoleCooperative:
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: its producer is not a member of your cooperative", what)
+	case registry.RoleFarmer:
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: a farmer keeps only their own plots", what)
+	}
+	return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not %s", cmpOr(actor.Role, "public"), what)
 }
 
 // insertPlot stores a prepared plot and its audit record in tx.
@@ -170,35 +247,53 @@ func insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
 }
 
 // UpdatePlot replaces plot p.ID with p if its version is still ifVersion. A stale version is
-// refused with EPRECONDITION and the refusal is audited.
+// refused with EPRECONDITION; a change the caller may not make (outside their jurisdiction,
+// before or after a move) with EFORBIDDEN; both refusals are audited.
 func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersion int) error {
 	p.Normalize()
 	if err := p.Validate(s.db.now()); err != nil {
 		return err
 	}
 	actor := actorName(ctx)
-	return s.db.versionedWrite(ctx, "plot", "plot.update", p.ID, ifVersion, func(tx pgx.Tx) (string, error) {
+	var before *registry.Plot
+	authorize := func(tx pgx.Tx) error {
+		b, place, err := findPlot(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		if err := visible(ctx, b, place); err != nil {
+			return err
+		}
+		if err := mayWritePlot(ctx, place, "change this plot"); err != nil {
+			return err
+		}
+		a, _ := registry.ActorFromContext(ctx)
+		before = b
+		return registry.CheckFarmerPlotChange(a, b, p)
+	}
+	return s.db.versionedWrite(ctx, "plot", "plot.update", p.ID, ifVersion, authorize, func(tx pgx.Tx) (string, error) {
 		geom, err := wkb.Marshal(p.Geometry)
 		if err != nil {
 			return "", err
 		}
 		// A plot that moves is placed again from its new location, unless the change names
 		// its commune or province itself.
-		var oldProvince, oldCommune string
-		var moved bool
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(province_code, ''), COALESCE(commune_code, ''), NOT ST_Equals(geom, ST_GeomFromWKB($2, 4326)) FROM plot WHERE id = $1`, p.ID, geom).
-			Scan(&oldProvince, &oldCommune, &moved); err != nil {
-			return "", err
-		}
+		oldProvince, oldCommune := before.ProvinceCode, before.CommuneCode
+		moved := !before.Geometry.Equal(p.Geometry)
 		fallback := ""
 		if moved && p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune {
 			p.ProvinceCode, p.CommuneCode, fallback = "", "", oldProvince
 		}
-		if err := s.prepare(ctx, tx, p, fallback); err != nil {
+		place, err := s.prepare(ctx, tx, p, fallback)
+		if err != nil {
 			return "", err
 		}
 		if fallback != "" && p.CommuneCode == "" && p.ProvinceCode == oldProvince {
 			p.CommuneCode = oldCommune // no boundary says otherwise
+			place.CommuneCode = oldCommune
+		}
+		if err := mayWritePlot(ctx, place, "move or give the plot"); err != nil {
+			return "", err
 		}
 		err = tx.QueryRow(ctx, `
 			UPDATE plot SET producer_id = $2, province_code = NULLIF($3, ''), commune_code = NULLIF($4, ''),
@@ -220,9 +315,23 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 	})
 }
 
-// DeletePlot marks plot id deleted if its version is still ifVersion.
+// DeletePlot marks plot id deleted if its version is still ifVersion. Farmers may not delete
+// plots, even their own: a registered plot leaves through its officer or cooperative.
 func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) error {
-	return s.db.versionedWrite(ctx, "plot", "plot.delete", id, ifVersion, func(tx pgx.Tx) (string, error) {
+	authorize := func(tx pgx.Tx) error {
+		b, place, err := findPlot(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := visible(ctx, b, place); err != nil {
+			return err
+		}
+		if a, _ := registry.ActorFromContext(ctx); a.Role == registry.RoleFarmer {
+			return registry.Errorf(registry.EFORBIDDEN, "a farmer may not delete a plot: ask your cooperative or the agriculture officer")
+		}
+		return mayWritePlot(ctx, place, "delete this plot")
+	}
+	return s.db.versionedWrite(ctx, "plot", "plot.delete", id, ifVersion, authorize, func(tx pgx.Tx) (string, error) {
 		_, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actorName(ctx))
 		return "", err
 	})
@@ -230,9 +339,16 @@ func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) e
 
 // PlotHistory returns the earlier versions of a live plot, newest first.
 func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Plot, error) {
-	if _, err := s.FindPlotByID(ctx, id); err != nil {
+	_, place, err := findPlot(ctx, s.db.Pool, id)
+	if err != nil {
 		return nil, err
 	}
+	actor, _ := registry.ActorFromContext(ctx)
+	access := registry.PlotAccess(actor, place)
+	if access == registry.AccessNone {
+		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
+	}
+	redact := access == registry.AccessPublic
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT plot_id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
 		       COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
@@ -251,33 +367,40 @@ func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Pl
 		if err != nil {
 			return nil, err
 		}
+		if redact {
+			p.Redact()
+		}
 		out = append(out, p)
 	}
 	return out, rows.Err()
 }
 
 // prepare completes and checks p against the database: crop name to code, the geometry's OGC
-// validity and area, the producer, and the plot's commune and province.
-func (s *PlotService) prepare(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
+// validity and area, the producer, and the plot's commune and province. It returns the plot's
+// place for authorization.
+func (s *PlotService) prepare(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) (registry.Place, error) {
 	code, err := resolveCrop(ctx, tx, p.Crop)
 	if err != nil {
-		return err
+		return registry.Place{}, err
 	}
 	p.Crop = code
 	if err := checkPlotGeometry(ctx, tx, p.Geometry, s.Limits); err != nil {
-		return err
+		return registry.Place{}, err
 	}
+	var coop *int64
 	if p.ProducerID != nil {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM producer WHERE id = $1 AND deleted_at IS NULL)`, *p.ProducerID).Scan(&ok); err != nil {
-			return err
-		}
-		if !ok {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("producer %d does not exist", *p.ProducerID),
+		err := tx.QueryRow(ctx, `SELECT cooperative_id FROM producer WHERE id = $1 AND deleted_at IS NULL`, *p.ProducerID).Scan(&coop)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return registry.Place{}, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("producer %d does not exist", *p.ProducerID),
 				Details: []registry.Detail{{Field: "properties.producer_id", Message: "no such producer"}}}
+		} else if err != nil {
+			return registry.Place{}, err
 		}
 	}
-	return s.placePlot(ctx, tx, p, fallbackProvince)
+	if err := s.placePlot(ctx, tx, p, fallbackProvince); err != nil {
+		return registry.Place{}, err
+	}
+	return plotPlace(p, coop), nil
 }
 
 // placePlot fills in the plot's province and commune: from its commune code, else from the

@@ -55,7 +55,7 @@ func TestCreatePlotComputesAreaOnTheEllipsoid(t *testing.T) {
 	if p.AreaHa < 1.0 || p.AreaHa > 1.5 {
 		t.Errorf("area %.4f ha, want about 1.2 ha", p.AreaHa)
 	}
-	got, err := svc.FindPlotByID(context.Background(), p.ID)
+	got, err := svc.FindPlotByID(testCtx(), p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,13 +37,41 @@ func scanProducer(row scanner) (*registry.Producer, error) {
 	return &p, err
 }
 
-// FindProducerByID returns a live producer. Returns ENOTFOUND.
-func (s *ProducerService) FindProducerByID(ctx context.Context, id int64) (*registry.Producer, error) {
-	p, err := scanProducer(s.db.Pool.QueryRow(ctx, `SELECT `+producerColumns+` FROM producer WHERE id = $1 AND deleted_at IS NULL`, id))
+// producerPlace is where a producer is and whom it belongs to (itself), for authorization.
+func producerPlace(p *registry.Producer) registry.Place {
+	id := p.ID
+	return registry.Place{ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode, OwnerID: &id, OwnerCooperativeID: p.CooperativeID}
+}
+
+// findProducer reads a live producer without authorization.
+func findProducer(ctx context.Context, q querier, id int64) (*registry.Producer, error) {
+	p, err := scanProducer(q.QueryRow(ctx, `SELECT `+producerColumns+` FROM producer WHERE id = $1 AND deleted_at IS NULL`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, registry.Errorf(registry.ENOTFOUND, "producer %d not found", id)
 	}
 	return p, err
+}
+
+// visibleProducer applies the read rule: ENOTFOUND, the public view, or all of it.
+func visibleProducer(ctx context.Context, p *registry.Producer) (*registry.Producer, error) {
+	actor, _ := registry.ActorFromContext(ctx)
+	switch registry.ProducerAccess(actor, producerPlace(p)) {
+	case registry.AccessNone:
+		return nil, registry.Errorf(registry.ENOTFOUND, "producer %d not found", p.ID)
+	case registry.AccessPublic:
+		return p.Public(), nil
+	}
+	return p, nil
+}
+
+// FindProducerByID returns a live producer as the caller may see it: ENOTFOUND when it may not
+// see it at all, the public view without personal data when it may not see those.
+func (s *ProducerService) FindProducerByID(ctx context.Context, id int64) (*registry.Producer, error) {
+	p, err := findProducer(ctx, s.db.Pool, id)
+	if err != nil {
+		return nil, err
+	}
+	return visibleProducer(ctx, p)
 }
 
 // FindProducers returns one page of live producers in id order.
@@ -55,6 +83,13 @@ func (s *ProducerService) FindProducers(ctx context.Context, f registry.Producer
 	where := []string{"deleted_at IS NULL", "id > $1"}
 	args := []any{f.After}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if actor, _ := registry.ActorFromContext(ctx); actor.Role == registry.RoleFarmer {
+		if actor.ProducerID == nil {
+			where = append(where, "false")
+		} else {
+			where = append(where, "id = "+arg(*actor.ProducerID))
+		}
+	}
 	if f.Kind != "" {
 		where = append(where, "kind = "+arg(f.Kind))
 	}
@@ -78,7 +113,9 @@ func (s *ProducerService) FindProducers(ctx context.Context, f registry.Producer
 		if err != nil {
 			return nil, err
 		}
-		page.Producers = append(page.Producers, p)
+		if p, err = visibleProducer(ctx, p); err == nil {
+			page.Producers = append(page.Producers, p)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -96,12 +133,49 @@ func (s *ProducerService) CreateProducer(ctx context.Context, p *registry.Produc
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return s.db.Transact(ctx, func(tx pgx.Tx) error {
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
 		if err := checkProducerRefs(ctx, tx, p); err != nil {
+			return err
+		}
+		if err := mayWriteProducer(ctx, producerPlace(p), "register this producer"); err != nil {
 			return err
 		}
 		return insertProducer(ctx, tx, p)
 	})
+	if registry.ErrorCode(err) == registry.EFORBIDDEN {
+		s.db.auditRefusal(ctx, auditEntry{Action: "producer.create", Outcome: "denied", ObjectType: "producer", Province: p.ProvinceCode, Commune: p.CommuneCode, Reason: registry.ErrorMessage(err)})
+	}
+	return err
+}
+
+// mayWriteProducer returns EFORBIDDEN, saying why, unless the caller may change a producer at
+// place.
+func mayWriteProducer(ctx context.Context, place registry.Place, what string) error {
+	actor, _ := registry.ActorFromContext(ctx)
+	if registry.ProducerAccess(actor, place) >= registry.AccessWrite {
+		return nil
+	}
+	switch actor.Role {
+	case registry.RoleOfficer:
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: province %s, commune %s is outside your jurisdiction", what, cmpOr(place.ProvinceCode, "(none)"), cmpOr(place.CommuneCode, "(none)"))
+	case registry.RoleCooperative:
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: it is not your cooperative or one of its members", what)
+	}
+	return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not %s", cmpOr(actor.Role, "public"), what)
+}
+
+// authorizeProducerWrite is the check of versionedWrite for producers.
+func authorizeProducerWrite(ctx context.Context, id int64, what string) func(tx pgx.Tx) error {
+	return func(tx pgx.Tx) error {
+		b, err := findProducer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := visibleProducer(ctx, b); err != nil {
+			return err
+		}
+		return mayWriteProducer(ctx, producerPlace(b), what)
+	}
 }
 
 // insertProducer stores a checked producer and its audit record in tx.
@@ -133,11 +207,14 @@ func (s *ProducerService) UpdateProducer(ctx context.Context, p *registry.Produc
 		return err
 	}
 	actor := actorName(ctx)
-	return s.db.versionedWrite(ctx, "producer", "producer.update", p.ID, ifVersion, func(tx pgx.Tx) (string, error) {
+	return s.db.versionedWrite(ctx, "producer", "producer.update", p.ID, ifVersion, authorizeProducerWrite(ctx, p.ID, "change this producer"), func(tx pgx.Tx) (string, error) {
 		if p.CooperativeID != nil && *p.CooperativeID == p.ID {
 			return "", registry.Errorf(registry.EINVALID, "a producer cannot be its own cooperative")
 		}
 		if err := checkProducerRefs(ctx, tx, p); err != nil {
+			return "", err
+		}
+		if err := mayWriteProducer(ctx, producerPlace(p), "move this producer there"); err != nil {
 			return "", err
 		}
 		err := tx.QueryRow(ctx, `
@@ -160,7 +237,7 @@ func (s *ProducerService) UpdateProducer(ctx context.Context, p *registry.Produc
 // DeleteProducer marks producer id deleted if its version is still ifVersion and it has no
 // live plots or members.
 func (s *ProducerService) DeleteProducer(ctx context.Context, id int64, ifVersion int) error {
-	return s.db.versionedWrite(ctx, "producer", "producer.delete", id, ifVersion, func(tx pgx.Tx) (string, error) {
+	return s.db.versionedWrite(ctx, "producer", "producer.delete", id, ifVersion, authorizeProducerWrite(ctx, id, "delete this producer"), func(tx pgx.Tx) (string, error) {
 		var plots, members int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM plot WHERE producer_id = $1 AND deleted_at IS NULL),
 		                                   (SELECT count(*) FROM producer WHERE cooperative_id = $1 AND deleted_at IS NULL)`, id).Scan(&plots, &members); err != nil {

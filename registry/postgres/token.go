@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 
@@ -19,24 +20,45 @@ func NewTokenService(db *DB) *TokenService { return &TokenService{db: db} }
 
 var tokenNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// CreateToken makes a token named name and returns its secret, shown once.
-func (s *TokenService) CreateToken(ctx context.Context, name string) (string, *registry.Token, error) {
+// mayManageTokensOf returns EFORBIDDEN unless the caller is an admin or user userID.
+func mayManageTokensOf(ctx context.Context, userID int64) error {
+	a, _ := registry.ActorFromContext(ctx)
+	if a.Role == registry.RoleAdmin || (a.UserID != 0 && a.UserID == userID) {
+		return nil
+	}
+	return registry.Errorf(registry.EFORBIDDEN, "you may manage only your own API tokens")
+}
+
+// CreateToken makes a token named name acting for user userID, and returns its secret.
+func (s *TokenService) CreateToken(ctx context.Context, userID int64, name string) (string, *registry.Token, error) {
 	if !tokenNameRE.MatchString(name) {
 		return "", nil, registry.Errorf(registry.EINVALID, "token name %q: use 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit", name)
 	}
+	if err := mayManageTokensOf(ctx, userID); err != nil {
+		return "", nil, err
+	}
 	secret := registry.NewTokenSecret()
-	t := &registry.Token{Name: name, Prefix: secret[:len(registry.TokenPrefix)+6]}
+	t := &registry.Token{Name: name, UserID: userID, Prefix: secret[:len(registry.TokenPrefix)+6]}
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO api_token (name, token_hash, prefix) VALUES ($1, $2, $3) RETURNING id, created_at`,
-			name, registry.HashTokenSecret(secret), t.Prefix).Scan(&t.ID, &t.CreatedAt)
+		err := tx.QueryRow(ctx, `SELECT COALESCE(username, phone) FROM app_user WHERE id = $1 AND disabled_at IS NULL`, userID).Scan(&t.Username)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return registry.Errorf(registry.ENOTFOUND, "user %d not found or disabled", userID)
+		} else if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO api_token (name, token_hash, prefix, user_id) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+			name, registry.HashTokenSecret(secret), t.Prefix, userID).Scan(&t.ID, &t.CreatedAt)
 		if err != nil {
 			if registry.ErrorCode(mapError(err)) == registry.ECONFLICT {
-				return registry.Errorf(registry.ECONFLICT, "a live token named %q exists: revoke it first or choose another name", name)
+				return registry.Errorf(registry.ECONFLICT, "user %s has a live token named %q: revoke it first or choose another name", t.Username, name)
 			}
 			return err
 		}
-		return audit(ctx, tx, auditEntry{Action: "token.create", ObjectType: "api_token", ObjectID: t.ID,
-			After: []byte(`{"name":` + jsonString(name) + `,"prefix":` + jsonString(t.Prefix) + `}`)})
+		after, err := rowJSON(ctx, tx, "api_token", t.ID)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "api_token.create", ObjectType: "api_token", ObjectID: t.ID, After: withoutHash(after)})
 	})
 	if err != nil {
 		return "", nil, err
@@ -44,26 +66,25 @@ func (s *TokenService) CreateToken(ctx context.Context, name string) (string, *r
 	return secret, t, nil
 }
 
-// Authenticate returns the live token whose secret this is, and records its use.
-func (s *TokenService) Authenticate(ctx context.Context, secret string) (*registry.Token, error) {
-	var t registry.Token
-	err := s.db.Pool.QueryRow(ctx, `
-		UPDATE api_token SET last_used_at = now()
-		WHERE token_hash = $1 AND revoked_at IS NULL
-		RETURNING id, name, prefix, created_at, last_used_at`, registry.HashTokenSecret(secret)).
-		Scan(&t.ID, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, registry.Errorf(registry.EUNAUTHORIZED, "the API token is not valid or has been revoked")
+// withoutHash drops the token hash from a row's JSON before it goes to the audit log.
+func withoutHash(row []byte) []byte {
+	var m map[string]any
+	if len(row) == 0 || json.Unmarshal(row, &m) != nil {
+		return row
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
+	delete(m, "token_hash")
+	b, _ := json.Marshal(m)
+	return b
 }
 
-// ListTokens returns every token, oldest first.
+// ListTokens returns the caller's tokens (an admin's: everyone's), oldest first.
 func (s *TokenService) ListTokens(ctx context.Context) ([]*registry.Token, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_token ORDER BY id`)
+	a, _ := registry.ActorFromContext(ctx)
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT t.id, COALESCE(t.user_id, 0), COALESCE(u.username, u.phone, ''), t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
+		FROM api_token t LEFT JOIN app_user u ON u.id = t.user_id
+		WHERE $1 OR t.user_id = $2
+		ORDER BY t.id`, a.Role == registry.RoleAdmin, a.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +92,7 @@ func (s *TokenService) ListTokens(ctx context.Context) ([]*registry.Token, error
 	var out []*registry.Token
 	for rows.Next() {
 		var t registry.Token
-		if err := rows.Scan(&t.ID, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Username, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, &t)
@@ -79,17 +100,28 @@ func (s *TokenService) ListTokens(ctx context.Context) ([]*registry.Token, error
 	return out, rows.Err()
 }
 
-// RevokeToken revokes the live token named name. Returns ENOTFOUND.
-func (s *TokenService) RevokeToken(ctx context.Context, name string) error {
+// RevokeToken revokes a live token of the caller (an admin: anyone's). Returns ENOTFOUND.
+func (s *TokenService) RevokeToken(ctx context.Context, id int64) error {
+	a, _ := registry.ActorFromContext(ctx)
 	return s.db.Transact(ctx, func(tx pgx.Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `UPDATE api_token SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING id`, name).Scan(&id)
+		before, err := rowJSON(ctx, tx, "api_token", id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return registry.Errorf(registry.ENOTFOUND, "no live token named %q", name)
+			return registry.Errorf(registry.ENOTFOUND, "token %d not found", id)
+		} else if err != nil {
+			return err
 		}
+		tag, err := tx.Exec(ctx, `UPDATE api_token SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL AND ($2 OR user_id = $3)`,
+			id, a.Role == registry.RoleAdmin, a.UserID)
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, auditEntry{Action: "token.revoke", ObjectType: "api_token", ObjectID: id})
+		if tag.RowsAffected() == 0 {
+			return registry.Errorf(registry.ENOTFOUND, "no live token %d of yours", id)
+		}
+		after, err := rowJSON(ctx, tx, "api_token", id)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "api_token.revoke", ObjectType: "api_token", ObjectID: id, Before: withoutHash(before), After: withoutHash(after)})
 	})
 }

@@ -10,12 +10,15 @@ import (
 )
 
 // versionedWrite changes the live row table/id if its version is still ifVersion, in one
-// transaction with its audit record (the row before and after). change does the change and
-// returns the row's province after it ("" keeps the one it had). A stale version is refused
-// with EPRECONDITION, and the refusal is audited in a transaction of its own, since the refused
-// one rolls back. table and action must be constants.
-func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, change func(tx pgx.Tx) (string, error)) error {
+// transaction with its audit record (the row before and after). Once the row is locked,
+// authorize decides whether the actor may change it (ENOTFOUND or EFORBIDDEN), before the
+// version is compared, so that a caller without access learns nothing from a 412. change does
+// the change and returns the row's province after it ("" keeps the one it had). A stale version
+// (EPRECONDITION) and a refusal (EFORBIDDEN) are audited in a transaction of their own, since
+// the refused one rolls back. table and action must be constants.
+func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, authorize func(tx pgx.Tx) error, change func(tx pgx.Tx) (string, error)) error {
 	var stale *staleVersion
+	var denied error
 	err := db.Transact(ctx, func(tx pgx.Tx) error {
 		var before []byte
 		var current int
@@ -27,12 +30,21 @@ func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64
 		} else if err != nil {
 			return err
 		}
+		if err := authorize(tx); err != nil {
+			if registry.ErrorCode(err) == registry.EFORBIDDEN {
+				denied = err
+			}
+			return err
+		}
 		if current != ifVersion {
 			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
 			return registry.Errorf(registry.EPRECONDITION, "%s %d has changed since you read it (you sent version %d, it is now at version %d): reload it, reapply your change and send it with the new ETag", table, id, ifVersion, current)
 		}
 		newProvince, err := change(tx)
 		if err != nil {
+			if registry.ErrorCode(err) == registry.EFORBIDDEN {
+				denied = err
+			}
 			return err
 		}
 		after, err := rowJSON(ctx, tx, table, id)
@@ -41,14 +53,22 @@ func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64
 		}
 		return audit(ctx, tx, auditEntry{Action: action, ObjectType: table, ObjectID: id, Province: cmpOr(newProvince, province), Before: before, After: after})
 	})
-	if stale != nil {
-		err := audit(context.WithoutCancel(ctx), db.Pool, auditEntry{Action: action, Outcome: "rejected", ObjectType: table, ObjectID: id, Province: stale.province,
+	switch {
+	case stale != nil:
+		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "rejected", ObjectType: table, ObjectID: id, Province: stale.province,
 			Reason: fmt.Sprintf("stale version: sent %d, current %d", stale.have, stale.current)})
-		if err != nil {
-			db.log.Error("writing the audit record of a refused update", "err", err, "object_type", table, "object_id", id)
-		}
+	case denied != nil:
+		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "denied", ObjectType: table, ObjectID: id, Reason: registry.ErrorMessage(denied)})
 	}
 	return err
+}
+
+// auditRefusal records a refused write in a transaction of its own (the refused one rolled
+// back, and the log must still say it was tried).
+func (db *DB) auditRefusal(ctx context.Context, e auditEntry) {
+	if err := audit(context.WithoutCancel(ctx), db.Pool, e); err != nil {
+		db.log.Error("writing the audit record of a refused write", "err", err, "object_type", e.ObjectType, "object_id", e.ObjectID)
+	}
 }
 
 // staleVersion records an update that named a version that is no longer current.

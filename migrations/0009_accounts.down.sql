@@ -1,0 +1,10 @@
+ALTER TABLE audit_log DROP COLUMN commune_code;
+ALTER TABLE audit_log DROP COLUMN actor_user_id;
+DROP INDEX api_token_user_name_key;
+ALTER TABLE api_token DROP COLUMN user_id;
+CREATE UNIQUE INDEX api_token_name_key ON api_token (name) WHERE revoked_at IS NULL;
+DROP TABLE one_time_code;
+DROP TABLE auth_throttle;
+DROP TABLE user_session;
+DROP TABLE user_jurisdiction;
+DROP TABLE app_user;

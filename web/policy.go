@@ -1,0 +1,103 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// Who may call a route at all. What they may do with a given object (jurisdiction, ownership,
+// personal data) is decided by the registry's services; this table only keeps roles away from
+// endpoints that are never theirs.
+const (
+	anyone   = "anyone"    // the public, signed in or not
+	signedIn = "signed-in" // any role
+)
+
+var (
+	managers = []string{registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative}
+	editors  = managers
+)
+
+// routePolicy holds a rule for every route, keyed "METHOD /pattern". A route without a rule
+// answers 403 to everyone: the default is deny. The role-by-route test reads this table and
+// fails for a route that has no rule.
+var routePolicy = map[string][]string{
+	"GET /healthz": {anyone},
+	"GET /readyz":  {anyone},
+	"GET /*":       {anyone}, // the web map's files
+
+	"GET /api/v1/crops": {anyone},
+
+	"GET /api/v1/plots":              {anyone},
+	"GET /api/v1/plots/{id}":         {anyone},
+	"GET /api/v1/plots/{id}/history": {anyone},
+	"POST /api/v1/plots":             editors,
+	"PUT /api/v1/plots/{id}":         editors,
+	"PATCH /api/v1/plots/{id}":       append(slices.Clone(editors), registry.RoleFarmer),
+	"DELETE /api/v1/plots/{id}":      editors,
+
+	"GET /api/v1/producers":         {anyone},
+	"GET /api/v1/producers/{id}":    {anyone},
+	"POST /api/v1/producers":        editors,
+	"PUT /api/v1/producers/{id}":    editors,
+	"PATCH /api/v1/producers/{id}":  editors,
+	"DELETE /api/v1/producers/{id}": editors,
+
+	"POST /api/v1/auth/login":       {anyone},
+	"POST /api/v1/auth/code":        {anyone},
+	"POST /api/v1/auth/code/verify": {anyone},
+	"GET /api/v1/auth/session":      {anyone},
+	"POST /api/v1/auth/logout":      {signedIn},
+	"POST /api/v1/auth/password":    {signedIn},
+
+	"GET /api/v1/users":                {registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative},
+	"POST /api/v1/users":               managers,
+	"GET /api/v1/users/{id}":           managers,
+	"POST /api/v1/users/{id}/password": managers,
+	"POST /api/v1/users/{id}/disable":  managers,
+
+	"GET /api/v1/tokens":         {signedIn},
+	"POST /api/v1/tokens":        {signedIn},
+	"DELETE /api/v1/tokens/{id}": {signedIn},
+
+	"GET /api/v1/audit": {registry.RoleAdmin, registry.RoleOfficer},
+}
+
+// passwordChangeRoutes are what a user who must choose a new password may still call.
+var passwordChangeRoutes = map[string]bool{
+	"GET /api/v1/auth/session": true, "POST /api/v1/auth/password": true, "POST /api/v1/auth/logout": true,
+}
+
+// RoutePolicy returns the roles allowed on each route ("anyone", "signed-in" or role names),
+// for tests and documentation.
+func RoutePolicy() map[string][]string { return routePolicy }
+
+// allowed reports whether the actor passes a route's rule.
+func allowed(roles []string, a registry.Actor) bool {
+	return slices.Contains(roles, anyone) ||
+		(!a.Anonymous() && (slices.Contains(roles, signedIn) || slices.Contains(roles, a.Role)))
+}
+
+// handle registers h on the router behind its route's rule.
+func (s *Server) handle(r chi.Router, method, pattern string, h handlerFunc) {
+	key := method + " " + pattern
+	roles, ok := routePolicy[key]
+	r.Method(method, pattern, s.h(func(w http.ResponseWriter, r *http.Request) error {
+		a, _ := registry.ActorFromContext(r.Context())
+		switch {
+		case !ok:
+			return registry.Errorf(registry.EFORBIDDEN, "%s has no access rule, so nobody may call it", key)
+		case a.MustChangePassword && !passwordChangeRoutes[key]:
+			return registry.Errorf(registry.EPASSWORD, "choose a new password first (POST /api/v1/auth/password): you signed in with a one-time password")
+		case allowed(roles, a):
+			return h(w, r)
+		case a.Anonymous():
+			return registry.Errorf(registry.EUNAUTHORIZED, "sign in, or send `Authorization: Bearer <token>`: %s %s needs an account (%s)", method, pattern, strings.Join(roles, ", "))
+		}
+		return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not use %s %s", a.Role, method, pattern)
+	}))
+}
