@@ -1,22 +1,31 @@
 # Vùng Trồng: `make run` starts the registry with demo data on http://localhost:8080;
 # `make test` runs every test. Both install what is missing first.
 GO      ?= go
+NPM     ?= npm
 BIN     := bin/vungtrong
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test build deps clean
+.PHONY: run test build web deps clean
 
 run: deps build
-	$(BIN) serve --load-demo data-samples/dak-lak
+	VUNGTRONG_AUTH_CODE_SENDER=$${VUNGTRONG_AUTH_CODE_SENDER-log} $(BIN) serve --load-demo data-samples/dak-lak
 
 test:
 	bash scripts/test
 
-build:
+build: web
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/vungtrong
+
+# The web map, built into web/dist/app and embedded by the Go build.
+web: web/app/node_modules/.installed
+	$(NPM) --prefix web/app run build --silent
+
+web/app/node_modules/.installed: web/app/package.json web/app/package-lock.json
+	$(NPM) --prefix web/app ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 deps:
 	bash scripts/install-deps run
 
 clean:
-	rm -rf bin
+	rm -rf bin web/dist/app web/app/node_modules

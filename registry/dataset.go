@@ -19,6 +19,15 @@ type Dataset struct {
 	PackingHouses []DatasetPackingHouse
 	Livestock     []DatasetLivestockFacility
 	FeedMills     []DatasetFeedFacility
+	Users         []DatasetUser
+}
+
+// DatasetUser is an account of a demo dataset, with its password in clear (demo data only)
+// and the external id of the producer it speaks for.
+type DatasetUser struct {
+	User
+	Password    string
+	ProducerRef string
 }
 
 // CommuneBoundary is the boundary of a commune of the 2025 list.

@@ -25,6 +25,9 @@ var Roles = []string{RoleAdmin, RoleOfficer, RoleCooperative, RoleExporter, Role
 type Jurisdiction struct {
 	ProvinceCode string `json:"province_code"`
 	CommuneCode  string `json:"commune_code,omitempty"` // empty: the whole province
+	// ProvinceName and CommuneName are filled in by the store, for display.
+	ProvinceName string `json:"province_name,omitempty"`
+	CommuneName  string `json:"commune_name,omitempty"`
 }
 
 // User is a person who signs in.

@@ -284,6 +284,27 @@ func readDataset(dir string, lim geo.Limits) (*registry.Dataset, error) {
 			Location: point("feed_mills.geojson", i+1, f.Geometry)}})
 	}
 
+	var users struct {
+		Users []struct {
+			Username      string                  `json:"username"`
+			Phone         string                  `json:"phone"`
+			DisplayName   string                  `json:"display_name"`
+			Role          string                  `json:"role"`
+			Password      string                  `json:"password"`
+			Producer      string                  `json:"producer"`
+			Jurisdictions []registry.Jurisdiction `json:"jurisdictions"`
+		} `json:"users"`
+	}
+	if _, err := os.Stat(filepath.Join(dir, "users.json")); err == nil {
+		if err := readJSON(filepath.Join(dir, "users.json"), &users); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	for _, u := range users.Users {
+		ds.Users = append(ds.Users, registry.DatasetUser{Password: u.Password, ProducerRef: u.Producer, User: registry.User{
+			Username: u.Username, Phone: u.Phone, DisplayName: u.DisplayName, Role: u.Role, Jurisdictions: u.Jurisdictions}})
+	}
+
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("demo dataset in %s has %d problems, nothing was loaded:\n  %s", dir, len(problems), strings.Join(problems, "\n  "))
 	}

@@ -81,7 +81,7 @@ func (l *DatasetLoader) LoadDataset(ctx context.Context, ds *registry.Dataset) (
 			r.ids[k] = map[string]int64{}
 		}
 		steps := []func(*loadRun, *registry.Dataset) error{
-			l.loadCommunes, l.loadProducers, l.loadPlots, l.loadGrowingAreas, l.loadPackingHouses, l.loadLivestock, l.loadFeedMills,
+			l.loadCommunes, l.loadProducers, l.loadPlots, l.loadGrowingAreas, l.loadPackingHouses, l.loadLivestock, l.loadFeedMills, l.loadUsers,
 		}
 		for _, step := range steps {
 			if err := step(r, ds); err != nil {
@@ -505,4 +505,56 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func (l *DatasetLoader) loadUsers(r *loadRun, ds *registry.Dataset) error {
+	for i := range ds.Users {
+		du := &ds.Users[i]
+		u := du.User
+		u.Normalize()
+		var exists bool
+		if err := r.tx.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM app_user WHERE username = NULLIF($1, '') OR phone = NULLIF($2, ''))`, u.Username, u.Phone).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			r.count("user", false)
+			continue
+		}
+		producer, ok := r.ref("producer", du.ProducerRef)
+		if !ok {
+			r.problem("user", i+1, cmpOr(u.Username, u.Phone), "producer %q is not in the dataset", du.ProducerRef)
+			continue
+		}
+		u.ProducerID = producer
+		if err := u.Validate(); err != nil {
+			r.problem("user", i+1, cmpOr(u.Username, u.Phone), "%s", registry.ErrorMessage(err))
+			continue
+		}
+		if err := registry.CheckPassword(du.Password); err != nil {
+			r.problem("user", i+1, cmpOr(u.Username, u.Phone), "%s", registry.ErrorMessage(err))
+			continue
+		}
+		err := r.tx.QueryRow(r.ctx, `
+			INSERT INTO app_user (username, phone, display_name, role, password_hash, producer_id, created_by, updated_by)
+			VALUES (NULLIF($1, ''), NULLIF($2, ''), $3, $4, $5, $6, $7, $7) RETURNING id`,
+			u.Username, u.Phone, u.DisplayName, u.Role, registry.HashPassword(du.Password), u.ProducerID, actorName(r.ctx)).Scan(&u.ID)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", cmpOr(u.Username, u.Phone), mapError(err))
+		}
+		for j := range u.Jurisdictions {
+			if err := checkJurisdiction(r.ctx, r.tx, &u.Jurisdictions[j]); err != nil {
+				r.problem("user", i+1, u.Username, "%s", registry.ErrorMessage(err))
+				continue
+			}
+			if _, err := r.tx.Exec(r.ctx, `INSERT INTO user_jurisdiction (user_id, province_code, commune_code) VALUES ($1, $2, $3)`,
+				u.ID, u.Jurisdictions[j].ProvinceCode, u.Jurisdictions[j].CommuneCode); err != nil {
+				return err
+			}
+		}
+		if err := audit(r.ctx, r.tx, auditEntry{Action: "user.create", ObjectType: "app_user", ObjectID: u.ID, After: userJSON(&u)}); err != nil {
+			return err
+		}
+		r.count("user", true)
+	}
+	return nil
 }

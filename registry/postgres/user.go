@@ -26,8 +26,13 @@ func NewUserService(db *DB) *UserService { return &UserService{db: db, MaxPageSi
 
 const userColumns = `u.id, COALESCE(u.username, ''), COALESCE(u.phone, ''), u.display_name, u.role, u.producer_id,
 	u.must_change_password, u.disabled_at, u.last_login_at, u.created_at, u.version, u.password_hash,
-	COALESCE((SELECT json_agg(json_build_object('province_code', j.province_code, 'commune_code', j.commune_code)
-	          ORDER BY j.province_code, j.commune_code) FROM user_jurisdiction j WHERE j.user_id = u.id), '[]')`
+	COALESCE((SELECT json_agg(json_build_object('province_code', j.province_code, 'commune_code', j.commune_code,
+	                                            'province_name', p.name, 'commune_name', COALESCE(c.name, ''))
+	          ORDER BY j.province_code, j.commune_code)
+	          FROM user_jurisdiction j
+	          LEFT JOIN province p ON p.scheme = 2025 AND p.code = j.province_code
+	          LEFT JOIN commune c ON c.scheme = 2025 AND c.code = j.commune_code
+	          WHERE j.user_id = u.id), '[]')`
 
 // scanUser scans userColumns; the password hash is returned apart and never leaves the store.
 func scanUser(row scanner) (*registry.User, string, error) {
@@ -318,11 +323,12 @@ func (s *UserService) DisableUser(ctx context.Context, id int64) error {
 	})
 }
 
-// EnsureAdmin creates the first account, an admin named "admin", when there is none. It
-// returns whether it did. The caller prints the password (or took it from configuration).
+// EnsureAdmin creates an admin named "admin" when no enabled admin account exists (a fresh
+// registry, or one that only holds demo accounts). It returns whether it did. The caller
+// prints the password (or took it from configuration).
 func (s *UserService) EnsureAdmin(ctx context.Context, password string, mustChange bool) (bool, error) {
-	n, err := s.CountUsers(ctx)
-	if err != nil || n > 0 {
+	var admins int
+	if err := s.db.Pool.QueryRow(ctx, `SELECT count(*) FROM app_user WHERE role = 'admin' AND disabled_at IS NULL`).Scan(&admins); err != nil || admins > 0 {
 		return false, err
 	}
 	u := &registry.User{Username: "admin", DisplayName: "Quản trị viên", Role: registry.RoleAdmin, MustChangePassword: mustChange}

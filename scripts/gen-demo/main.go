@@ -314,11 +314,28 @@ func run(out string) error {
 				"products": []string{"thức ăn cho bò"}}},
 	)
 
+	// Demo accounts, one per role, with passwords that are public: demo data only.
+	var farmer producer
+	for _, p := range producers {
+		if p.Cooperative == "coop-krongpac" {
+			farmer = p
+			break
+		}
+	}
+	users := []map[string]any{
+		{"username": "canbo.daklak", "display_name": "Trần Thị Lan (cán bộ mẫu)", "role": "officer", "password": "demo-canbo-2026",
+			"jurisdictions": []map[string]string{{"province_code": "66"}}},
+		{"username": "htx.krongpac", "display_name": "HTX Sầu riêng Krông Pắc (mẫu)", "role": "cooperative", "password": "demo-htx-2026", "producer": "coop-krongpac"},
+		{"username": "xuatkhau.taynguyen", "display_name": "Nông sản Xuất khẩu Tây Nguyên (mẫu)", "role": "exporter", "password": "demo-xuatkhau-2026", "producer": "ent-taynguyen"},
+		{"phone": farmer.Phone, "display_name": farmer.Name, "role": "farmer", "password": "demo-nongho-2026", "producer": farmer.ExternalID},
+	}
+
 	sort.SliceStable(producers, func(i, j int) bool { return producers[i].Kind != "household" && producers[j].Kind == "household" })
 	for name, v := range map[string]any{
 		"communes.geojson": communeFC, "plots.geojson": plotFC, "packing_houses.geojson": packFC,
 		"livestock_facilities.geojson": livestockFC, "feed_mills.geojson": feedFC,
 		"producers.json": map[string]any{"producers": producers}, "growing_areas.json": map[string]any{"growing_areas": areas},
+		"users.json": map[string]any{"note": "demo accounts: these passwords are public, never load this file into a real registry", "users": users},
 	} {
 		b, err := json.MarshalIndent(v, "", " ")
 		if err != nil {

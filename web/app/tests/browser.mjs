@@ -1,0 +1,39 @@
+// Shared set-up of the browser tests: Debian's chromium driven by playwright-core (never a
+// downloaded browser), pointed at a vungtrong server started by the Go test that runs us.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export const base = process.env.VT_BASE_URL;
+export const artifacts = process.env.VT_ARTIFACTS || 'test-results';
+mkdirSync(artifacts, { recursive: true });
+
+if (!base) {
+  throw new Error('VT_BASE_URL is not set: these tests are run by `go test ./cmd/vungtrong -run Browser`, which starts the server');
+}
+
+/** Launches chromium with the flags this machine needs (no sandbox as root, no network calls home). */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.VT_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+}
+
+/** Opens a page that records console errors and failed requests into errors. */
+export async function openPage(browser, opts = {}) {
+  const context = await browser.newContext({ locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', ...opts });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  return { context, page, errors };
+}
+
+/** Saves a screenshot as a test artifact. */
+export async function screenshot(page, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return file;
+}
