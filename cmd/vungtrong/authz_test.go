@@ -57,7 +57,7 @@ var expectedAccess = map[string][]string{
 var routeDenial = regexp.MustCompile(`^(unauthorized: sign in, or send|forbidden: your role \(\w+\) may not use|forbidden: .* has no access rule)`)
 
 func TestRoleByRouteMatrix(t *testing.T) {
-	a := startApp(t, nil)
+	a := startApp(t, func(c *Config) { c.Auth.CodeSender = "log" })
 	ps := a.people()
 	srv := a.app.Handler().(*web.Server)
 
@@ -104,6 +104,8 @@ func TestRoleByRouteMatrix(t *testing.T) {
 			msg := res.errorMessage()
 			denied := (res.status == 401 || res.status == 403) && routeDenial.MatchString(msg)
 			switch {
+			case res.status >= 500:
+				t.Errorf("%s as %s: %d %s", r, who, res.status, res.body)
 			case allowed && denied:
 				t.Errorf("%s as %s: refused (%d %s), want allowed", r, who, res.status, msg)
 			case !allowed && !denied:
@@ -531,4 +533,29 @@ func TestFarmerSignsInWithACode(t *testing.T) {
 		t.Errorf("a code used twice: %d", res.status)
 	}
 	_ = ps
+}
+
+func TestCookiesAreSecureBehindTLS(t *testing.T) {
+	a := startApp(t, func(c *Config) { c.HTTP.TrustProxy = true })
+	body := `{"login":"admin","password":"` + testAdminPassword + `"}`
+	plain := a.anonymous().do("POST", "/api/v1/auth/login", body)
+	tls := a.anonymous().do("POST", "/api/v1/auth/login", body, "X-Forwarded-Proto", "https")
+	for _, c := range []struct {
+		res  response
+		want bool
+	}{{plain, false}, {tls, true}} {
+		cookies := c.res.header.Values("Set-Cookie")
+		if len(cookies) != 2 {
+			t.Fatalf("%d cookies set: %v", len(cookies), cookies)
+		}
+		for _, ck := range cookies {
+			if strings.Contains(ck, "; Secure") != c.want || !strings.Contains(ck, "SameSite=Lax") {
+				t.Errorf("cookie %.40s…: Secure %v, want %v; SameSite=Lax always", ck, strings.Contains(ck, "; Secure"), c.want)
+			}
+			if strings.HasPrefix(ck, "vt_session=") && !strings.Contains(ck, "HttpOnly") {
+				t.Error("the session cookie is not HttpOnly")
+			}
+			a.secret(strings.SplitN(strings.SplitN(ck, ";", 2)[0], "=", 2)[1])
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,36 @@ func TestCommandLineErrors(t *testing.T) {
 	}
 	if out, code := runBinary(t, nil, "version"); code != 0 || !strings.HasPrefix(out, "vungtrong ") {
 		t.Errorf("version: exit %d\n%s", code, out)
+	}
+}
+
+func TestAccountCommands(t *testing.T) {
+	url := pgtest.NewURL(t)
+	env := []string{"VUNGTRONG_DATABASE_URL=" + url}
+	out, code := runBinary(t, env, "user", "add", "lan", "--role", "officer", "--name", "Trần Thị Lan", "--commune", "24280")
+	m := regexp.MustCompile(`one-time password: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("user add: exit %d\n%s", code, out)
+	}
+	out, code = runBinary(t, env, "user", "list")
+	if code != 0 || !strings.Contains(out, "lan") || !strings.Contains(out, "66/24280") || !strings.Contains(out, "must change password") {
+		t.Errorf("user list: exit %d\n%s", code, out)
+	}
+	if out, code := runBinary(t, env, "user", "add", "x", "--role", "officer", "--name", "X"); code == 0 || !strings.Contains(out, "an officer needs at least one province or commune") {
+		t.Errorf("an officer without jurisdiction: exit %d\n%s", code, out)
+	}
+	out, code = runBinary(t, env, "token", "create", "importer", "--user", "lan")
+	if code != 0 || !strings.HasPrefix(out, "vt_") {
+		t.Fatalf("token create: exit %d\n%s", code, out)
+	}
+	if out, code := runBinary(t, env, "token", "create", "importer"); code != 2 || !strings.Contains(out, "--user") {
+		t.Errorf("token create without --user: exit %d\n%s", code, out)
+	}
+	if out, code := runBinary(t, env, "user", "disable", "lan"); code != 0 {
+		t.Errorf("user disable: exit %d\n%s", code, out)
+	}
+	out, _ = runBinary(t, env, "token", "list")
+	if !strings.Contains(out, "revoked") {
+		t.Errorf("disabling a user must revoke its tokens:\n%s", out)
 	}
 }

@@ -54,10 +54,11 @@ func scanUser(row scanner) (*registry.User, string, error) {
 // admin everyone; an officer themselves and the accounts of producers in their jurisdiction; a
 // cooperative itself and its members' accounts; anyone else only themselves.
 func userScope(a registry.Actor, arg func(any) string) string {
+	if a.Role == registry.RoleAdmin {
+		return "true"
+	}
 	self := "u.id = " + arg(a.UserID)
 	switch a.Role {
-	case registry.RoleAdmin:
-		return "true"
 	case registry.RoleOfficer:
 		return "(" + self + " OR u.producer_id IN (SELECT id FROM producer WHERE " + jurisdictionSQL(a, "province_code", "commune_code", arg) + "))"
 	case registry.RoleCooperative:
