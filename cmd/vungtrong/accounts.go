@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +28,7 @@ func (c *cli) tokenCommand() *cobra.Command {
 				return usageError{fmt.Errorf("token create: which account does the token act for? add --user LOGIN (e.g. --user admin)")}
 			}
 			return c.withDB(cmd, true, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				u, err := postgres.NewUserService(db).FindUserByLogin(ctx, user)
 				if err != nil {
 					return fmt.Errorf("no account %q: %w", user, err)
@@ -49,7 +50,7 @@ func (c *cli) tokenCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				tokens, err := postgres.NewTokenService(db).ListTokens(ctx)
 				if err != nil {
 					return err
@@ -79,7 +80,7 @@ func (c *cli) tokenCommand() *cobra.Command {
 				return usageError{fmt.Errorf("token revoke: ID must be the number shown by `token list`, not %q", args[0])}
 			}
 			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				if err := postgres.NewTokenService(db).RevokeToken(ctx, id); err != nil {
 					return err
 				}
@@ -89,6 +90,11 @@ func (c *cli) tokenCommand() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// cliContext is the context of an operator command: it acts as the system, with admin rights.
+func cliContext(cmd *cobra.Command) context.Context {
+	return registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
 }
 
 func cmpOr(a, b string) string {
@@ -139,7 +145,7 @@ func (c *cli) userCommand() *cobra.Command {
 			}
 			u.MustChangePassword = !fromStdin
 			return c.withDB(cmd, true, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				if err := postgres.NewUserService(db).CreateUser(ctx, u, password); err != nil {
 					return describeLoadError(err)
 				}
@@ -170,7 +176,7 @@ func (c *cli) userCommand() *cobra.Command {
 				return err
 			}
 			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				users := postgres.NewUserService(db)
 				u, err := users.FindUserByLogin(ctx, args[0])
 				if err != nil {
@@ -196,7 +202,7 @@ func (c *cli) userCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				users := postgres.NewUserService(db)
 				u, err := users.FindUserByLogin(ctx, args[0])
 				if err != nil {
@@ -215,7 +221,7 @@ func (c *cli) userCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.withDB(cmd, false, func(db *postgres.DB) error {
-				ctx := registry.NewContextWithActor(cmd.Context(), registry.SystemActor("cli"))
+				ctx := cliContext(cmd)
 				users, _, err := postgres.NewUserService(db).FindUsers(ctx, registry.UserFilter{})
 				if err != nil {
 					return err

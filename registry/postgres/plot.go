@@ -199,8 +199,14 @@ func (s *PlotService) CreatePlot(ctx context.Context, p *registry.Plot) error {
 
 // mayWritePlot returns EFORBIDDEN, saying why, unless the caller may change a plot at place.
 func mayWritePlot(ctx context.Context, place registry.Place, what string) error {
+	return mayWrite(ctx, registry.PlotAccess, place, what, "its producer is not a member of your cooperative")
+}
+
+// mayWrite returns EFORBIDDEN, saying why in the caller's terms, unless access gives the
+// caller write access at place. notMember says why a cooperative may not.
+func mayWrite(ctx context.Context, access func(registry.Actor, registry.Place) registry.Access, place registry.Place, what, notMember string) error {
 	actor, _ := registry.ActorFromContext(ctx)
-	if registry.PlotAccess(actor, place) >= registry.AccessWrite {
+	if access(actor, place) >= registry.AccessWrite {
 		return nil
 	}
 	switch actor.Role {
@@ -211,7 +217,7 @@ func mayWritePlot(ctx context.Context, place registry.Place, what string) error 
 		}
 		return registry.Errorf(registry.EFORBIDDEN, "you may not %s in %s: it is outside your jurisdiction", what, where)
 	case registry.RoleCooperative:
-		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: its producer is not a member of your cooperative", what)
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: %s", what, notMember)
 	case registry.RoleFarmer:
 		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: a farmer keeps only their own plots", what)
 	}

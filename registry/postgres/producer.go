@@ -151,17 +151,7 @@ func (s *ProducerService) CreateProducer(ctx context.Context, p *registry.Produc
 // mayWriteProducer returns EFORBIDDEN, saying why, unless the caller may change a producer at
 // place.
 func mayWriteProducer(ctx context.Context, place registry.Place, what string) error {
-	actor, _ := registry.ActorFromContext(ctx)
-	if registry.ProducerAccess(actor, place) >= registry.AccessWrite {
-		return nil
-	}
-	switch actor.Role {
-	case registry.RoleOfficer:
-		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: province %s, commune %s is outside your jurisdiction", what, cmpOr(place.ProvinceCode, "(none)"), cmpOr(place.CommuneCode, "(none)"))
-	case registry.RoleCooperative:
-		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: it is not your cooperative or one of its members", what)
-	}
-	return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not %s", cmpOr(actor.Role, "public"), what)
+	return mayWrite(ctx, registry.ProducerAccess, place, what, "it is not your cooperative or one of its members")
 }
 
 // authorizeProducerWrite is the check of versionedWrite for producers.
