@@ -49,3 +49,16 @@ func Fold(s string) string {
 	}
 	return b.String()
 }
+
+// SearchKey returns Fold(s) without punctuation: what a search compares, so that "cu mgar"
+// finds "Cư M'gar" and "van mieu quoc tu giam" finds "Văn Miếu - Quốc Tử Giám". The database's
+// fold() function computes the same key.
+func SearchKey(s string) string {
+	var b strings.Builder
+	for _, r := range Fold(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == ' ' {
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

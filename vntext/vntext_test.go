@@ -40,3 +40,11 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchKey(t *testing.T) {
+	for in, want := range map[string]string{"Xã Cư M'gar": "xa cu mgar", "Phường Văn Miếu - Quốc Tử Giám": "phuong van mieu quoc tu giam", "cu mgar": "cu mgar"} {
+		if got := SearchKey(in); got != want {
+			t.Errorf("SearchKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

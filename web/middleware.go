@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -70,7 +71,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		actor := new(registry.Actor)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logActorKey{}, actor)))
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
+		level := slog.LevelInfo
+		if rec.status < 400 && strings.HasPrefix(r.URL.Path, "/tiles/") {
+			level = slog.LevelDebug // a map asks for dozens of tiles a second
+		}
+		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
 			"ms", time.Since(start).Milliseconds(), "request_id", registry.RequestIDFromContext(r.Context()), "actor", actor.String())
 	})
 }
@@ -102,6 +107,11 @@ const (
 // the session cookie must carry the session's CSRF token in X-CSRF-Token.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/tiles/") {
+			// Tiles are the same for everyone: no session lookup for each of a map's tiles.
+			next.ServeHTTP(w, r)
+			return
+		}
 		var a registry.Actor
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, secret, ok := strings.Cut(h, " ")

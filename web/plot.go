@@ -44,6 +44,8 @@ type plotProperties struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	DeletedAt       *time.Time `json:"deleted_at,omitempty"`
+	// Context is the growing area, codes and unit names (a single plot's answer only).
+	*registry.PlotContext `json:",omitempty"`
 }
 
 // toFeature renders a plot as the service returned it: already redacted for the caller.
@@ -119,8 +121,14 @@ func (s *Server) handlePlotGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	f := toFeature(p)
+	if s.svc.Lookup != nil {
+		if f.Properties.PlotContext, err = s.svc.Lookup.PlotContext(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeGeoJSON(w, http.StatusOK, toFeature(p))
+	writeGeoJSON(w, http.StatusOK, f)
 	return nil
 }
 

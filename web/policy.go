@@ -65,6 +65,16 @@ var routePolicy = map[string][]string{
 	"DELETE /api/v1/tokens/{id}": {signedIn},
 
 	"GET /api/v1/audit": {registry.RoleAdmin, registry.RoleOfficer},
+
+	"GET /api/v1/growing-areas/{id}":   {anyone},
+	"GET /api/v1/packing-houses/{id}":  {anyone},
+	"GET /api/v1/codes/{code}":         {anyone},
+	"POST /api/v1/codes/{code}/status": {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/search":               {anyone},
+
+	"GET /tiles/{layer}/{z}/{x}/{y}": {anyone}, // public tiles carry no personal data
+	"GET /tiles/{layerjson}":         {anyone},
+	"GET /style.json":                {anyone},
 }
 
 // passwordChangeRoutes are what a user who must choose a new password may still call.

@@ -7,11 +7,15 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
 	"github.com/vungtrong/vungtrong/geo"
 	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/tiles"
 )
 
 // Config configures the HTTP layer.
@@ -29,6 +33,11 @@ type Config struct {
 	// 0 turns the limit off.
 	PublicRate  float64
 	PublicBurst int
+	// TileMaxAge is how long clients may keep a tile without asking again (0: they revalidate
+	// every time, with the ETag, so that edits show at once).
+	TileMaxAge time.Duration
+	// Map configures the web map's style.
+	Map MapConfig
 }
 
 // DefaultConfig returns the HTTP defaults: 5 MB bodies, pages of 100 up to 1,000, anonymous
@@ -46,17 +55,27 @@ type Services struct {
 	Auth      registry.AuthService
 	Tokens    registry.TokenService
 	Audit     registry.AuditService
+	Lookup    registry.LookupService
+	Codes     registry.CodeService
+	Tiles     TileSource
+	// TileCache holds rendered tiles (nil or a zero budget: none).
+	TileCache *tiles.Cache
+	// MapExtent returns the bound of the registered plots, where the map opens.
+	MapExtent func(ctx context.Context) (orb.Bound, error)
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
 }
 
 // Server is the registry's HTTP handler.
 type Server struct {
-	cfg     Config
-	svc     Services
-	log     *slog.Logger
-	router  chi.Router
-	limiter *addrLimiter
+	cfg              Config
+	svc              Services
+	log              *slog.Logger
+	router           chi.Router
+	limiter          *addrLimiter
+	tileCache        *tiles.Cache
+	tileCacheControl string
+	centerCache
 }
 
 // NewServer returns the HTTP handler of the registry.
@@ -64,7 +83,11 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst)}
+	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst), tileCache: svc.TileCache}
+	s.tileCacheControl = "public, no-cache"
+	if cfg.TileMaxAge > 0 {
+		s.tileCacheControl = "public, max-age=" + strconv.Itoa(int(cfg.TileMaxAge.Seconds()))
+	}
 	s.router = s.routes()
 	return s
 }
@@ -140,6 +163,16 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, del, "/api/v1/tokens/{id}", s.handleTokenRevoke)
 
 	s.handle(r, get, "/api/v1/audit", s.handleAuditList)
+
+	s.handle(r, get, "/api/v1/growing-areas/{id}", s.handleGrowingAreaGet)
+	s.handle(r, get, "/api/v1/packing-houses/{id}", s.handlePackingHouseGet)
+	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)
+	s.handle(r, post, "/api/v1/codes/{code}/status", s.handleCodeStatus)
+	s.handle(r, get, "/api/v1/search", s.handleSearch)
+
+	s.handle(r, get, "/tiles/{layer}/{z}/{x}/{y}", s.handleTile)
+	s.handle(r, get, "/tiles/{layerjson}", s.handleTileJSON)
+	s.handle(r, get, "/style.json", s.handleStyle)
 
 	static := staticHandler()
 	s.handle(r, get, "/*", func(w http.ResponseWriter, r *http.Request) error {

@@ -2,18 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vungtrong/vungtrong/pgcluster"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/tiles"
+	"github.com/vungtrong/vungtrong/tiles/postgis"
 	"github.com/vungtrong/vungtrong/web"
 )
 
@@ -75,13 +80,17 @@ func (s logCodeSender) SendCode(ctx context.Context, phone, code string) error {
 
 // App is a running registry: database, migrations and HTTP server. Tests start one on port 0.
 type App struct {
-	cfg    Config
-	log    *slog.Logger
-	out    io.Writer
-	db     *postgres.DB
-	stopDB func()
-	ln     net.Listener
-	srv    *http.Server
+	cfg          Config
+	log          *slog.Logger
+	out          io.Writer
+	db           *postgres.DB
+	stopDB       func()
+	ln           net.Listener
+	srv          *http.Server
+	tiles        *postgis.Source
+	cache        *tiles.Cache
+	basemapStyle map[string]any
+	stopFeed     context.CancelFunc
 }
 
 // OpenApp opens the database, migrates it and, when there is no account yet, creates the first
@@ -105,6 +114,26 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("creating the first admin account: %w", err)
+	}
+	if a.tiles, err = postgis.Open(ctx, db.URL(), postgis.Options{MaxConns: cfg.Tiles.MaxConns}); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.cache = tiles.NewCache(int64(cfg.Tiles.CacheMB) << 20)
+	// Tiles a write touches are forgotten at once on this server, and through the database's
+	// change feed on every other one (and here too: forgetting twice is harmless).
+	db.OnCommit(func(changes []registry.Change) {
+		for _, c := range changes {
+			a.cache.Invalidate(c.Kind, c.BBox)
+		}
+	})
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopFeed = stopFeed
+	go db.ListenChanges(feedCtx, func(c registry.Change) { a.cache.Invalidate(c.Kind, c.BBox) }, a.cache.Flush)
+	if cfg.Map.BasemapStyle != "" {
+		if a.basemapStyle, err = loadStyle(ctx, cfg.Map.BasemapStyle); err != nil {
+			log.Warn("map.basemap_style could not be read; the map uses the plain background", "err", err)
+		}
 	}
 	if created && madeUp {
 		fmt.Fprintf(out, "\n  The first account has been created. Sign in with\n      user name: admin\n      password:  %s\n  This password is shown once and must be changed at first sign-in.\n\n", password)
@@ -145,7 +174,9 @@ func (a *App) Handler() http.Handler {
 	if a.cfg.Auth.CodeSender == "log" {
 		auth.Sender = logCodeSender{log: a.log}
 	}
-	return web.NewServer(a.cfg.webConfig(), web.Services{
+	cfg := a.cfg.webConfig()
+	cfg.Map.BasemapStyle = a.basemapStyle
+	return web.NewServer(cfg, web.Services{
 		Plots:     plots,
 		Producers: producers,
 		Crops:     postgres.NewCropService(a.db),
@@ -153,6 +184,11 @@ func (a *App) Handler() http.Handler {
 		Auth:      auth,
 		Tokens:    postgres.NewTokenService(a.db),
 		Audit:     postgres.NewAuditService(a.db),
+		Lookup:    postgres.NewLookupService(a.db),
+		Codes:     postgres.NewCodeService(a.db),
+		Tiles:     a.tiles,
+		TileCache: a.cache,
+		MapExtent: a.db.PlotExtent,
 		Ready:     a.db.Ping,
 	}, a.log)
 }
@@ -186,7 +222,50 @@ func (a *App) Close() {
 	if a.ln != nil {
 		_ = a.ln.Close()
 	}
+	if a.stopFeed != nil {
+		a.stopFeed()
+	}
+	if a.tiles != nil {
+		a.tiles.Close()
+	}
 	if a.stopDB != nil {
 		a.stopDB()
 	}
+}
+
+// loadStyle reads a MapLibre style from a URL or a file.
+func loadStyle(ctx context.Context, where string) (map[string]any, error) {
+	var body []byte
+	if strings.HasPrefix(where, "http://") || strings.HasPrefix(where, "https://") {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
+		if err != nil {
+			return nil, err
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %s", where, res.Status)
+		}
+		if body, err = io.ReadAll(io.LimitReader(res.Body, 8<<20)); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if body, err = os.ReadFile(where); err != nil {
+			return nil, err
+		}
+	}
+	var style map[string]any
+	if err := json.Unmarshal(body, &style); err != nil {
+		return nil, fmt.Errorf("%s is not a JSON style: %w", where, err)
+	}
+	if v, _ := style["version"].(float64); v != 8 {
+		return nil, fmt.Errorf("%s is not a MapLibre style (version 8)", where)
+	}
+	return style, nil
 }

@@ -51,6 +51,14 @@ var expectedAccess = map[string][]string{
 	"POST /api/v1/tokens":              {"signed-in"},
 	"DELETE /api/v1/tokens/{id}":       {"signed-in"},
 	"GET /api/v1/audit":                {"admin", "officer"},
+	"GET /api/v1/growing-areas/{id}":   {"anyone"},
+	"GET /api/v1/packing-houses/{id}":  {"anyone"},
+	"GET /api/v1/codes/{code}":         {"anyone"},
+	"POST /api/v1/codes/{code}/status": {"admin", "officer"},
+	"GET /api/v1/search":               {"anyone"},
+	"GET /tiles/{layer}/{z}/{x}/{y}":   {"anyone"},
+	"GET /tiles/{layerjson}":           {"anyone"},
+	"GET /style.json":                  {"anyone"},
 }
 
 // routeDenial matches the answers of the route rule itself (not of a handler further in).
@@ -91,7 +99,8 @@ func TestRoleByRouteMatrix(t *testing.T) {
 	checked := 0
 	for _, r := range routes {
 		method, pattern, _ := strings.Cut(r, " ")
-		path := strings.ReplaceAll(strings.ReplaceAll(pattern, "{id}", "987654"), "/*", "/")
+		path := strings.NewReplacer("{id}", "987654", "/*", "/", "{code}", "VN-XXOR-9999", "{layerjson}", "plots.json",
+			"{layer}", "plots", "{z}", "14", "{x}", "13109", "{y}", "7610.mvt").Replace(pattern)
 		body := ""
 		if method != "GET" && method != "DELETE" {
 			body = "{}"

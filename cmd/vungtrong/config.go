@@ -45,6 +45,17 @@ type Config struct {
 	API      struct {
 		PageSize, MaxPageSize int
 	}
+	Tiles struct {
+		CacheMB  int
+		MaxAge   time.Duration
+		MaxConns int
+	}
+	Map struct {
+		Attribution              string
+		BasemapRaster            string
+		BasemapRasterAttribution string
+		BasemapStyle             string
+	}
 	Auth struct {
 		SessionTTL       time.Duration
 		LoginMaxFailures int
@@ -202,6 +213,33 @@ var configKeys = []configKey{
 		positiveInt(func(c *Config) *int { return &c.API.PageSize })},
 	{"api.max_page_size", "1000", "most items a client may ask for in one page", "a whole number >= 1",
 		positiveInt(func(c *Config) *int { return &c.API.MaxPageSize })},
+	{"tiles.cache_mb", "256", "memory for rendered tiles, in MB; 0 turns the tile cache off", "a whole number >= 0",
+		func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return errBadValue
+			}
+			c.Tiles.CacheMB = n
+			return nil
+		}},
+	{"tiles.max_age", "0s", "how long browsers may keep a tile without asking again; 0 makes them revalidate (with the ETag), so edits show at once", "a duration >= 0, such as 0s or 1m",
+		duration(func(c *Config) *time.Duration { return &c.Tiles.MaxAge }, 0)},
+	{"tiles.max_conns", "16", "database connections for tile queries (a pool apart from the API's)", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.Tiles.MaxConns })},
+	{"map.attribution", "Vùng Trồng", "attribution shown for the registry's layers", "any text",
+		func(c *Config, v string) error { c.Map.Attribution = v; return nil }},
+	{"map.basemap_raster", "", "a raster basemap under the registry's layers, as an XYZ URL template (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png); empty keeps the offline background", "empty or a URL with {z}, {x} and {y}",
+		func(c *Config, v string) error {
+			if v != "" && (!strings.Contains(v, "{z}") || !strings.Contains(v, "{x}") || !strings.Contains(v, "{y}") || !strings.HasPrefix(v, "http")) {
+				return errBadValue
+			}
+			c.Map.BasemapRaster = v
+			return nil
+		}},
+	{"map.basemap_raster_attribution", "", "attribution of the raster basemap (e.g. © OpenStreetMap contributors)", "any text",
+		func(c *Config, v string) error { c.Map.BasemapRasterAttribution = v; return nil }},
+	{"map.basemap_style", "", "a MapLibre style (URL or file) whose layers go under the registry's, e.g. a vector basemap; read at start", "empty, an http(s) URL or a file path",
+		func(c *Config, v string) error { c.Map.BasemapStyle = v; return nil }},
 	{"auth.session_ttl", "12h", "how long a web sign-in lasts", "a duration of at least 1m, such as 12h",
 		duration(func(c *Config) *time.Duration { return &c.Auth.SessionTTL }, time.Minute)},
 	{"auth.login_max_failures", "10", "failed sign-ins of one account, or from one address, that block further tries until auth.login_window ends", "a whole number >= 1",
@@ -303,5 +341,6 @@ func (c *Config) validate() []string {
 // webConfig is the part of the configuration the HTTP layer takes.
 func (c *Config) webConfig() web.Config {
 	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize,
-		TrustProxy: c.HTTP.TrustProxy, PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst}
+		TrustProxy: c.HTTP.TrustProxy, PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst, TileMaxAge: c.Tiles.MaxAge,
+		Map: web.MapConfig{Attribution: c.Map.Attribution, BasemapRaster: c.Map.BasemapRaster, BasemapRasterAttribution: c.Map.BasemapRasterAttribution}}
 }

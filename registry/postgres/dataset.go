@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/vungtrong/vungtrong/registry"
 )
@@ -89,6 +90,15 @@ func (l *DatasetLoader) LoadDataset(ctx context.Context, ds *registry.Dataset) (
 			}
 		}
 		stats = r.stats
+		added := 0
+		for _, n := range r.stats.Added {
+			added += n
+		}
+		if len(r.problems) == 0 && added > 0 {
+			if err := l.changedByLoad(r); err != nil {
+				return err
+			}
+		}
 		if len(r.problems) > 0 {
 			return &registry.Error{Code: registry.EINVALID,
 				Message: fmt.Sprintf("dataset %s has %d problems, nothing was loaded; first: %s: %s", ds.Source, len(r.problems), r.problems[0].Field, r.problems[0].Message),
@@ -208,7 +218,7 @@ func (l *DatasetLoader) loadPlots(r *loadRun, ds *registry.Dataset) error {
 			}
 			return err
 		}
-		if err := insertPlot(r.ctx, r.tx, &p); err != nil {
+		if err := l.db.insertPlot(r.ctx, r.tx, &p); err != nil {
 			return fmt.Errorf("plot %s: %w", p.ExternalID, err)
 		}
 		r.ids["plot"][p.ExternalID] = p.ID
@@ -555,6 +565,31 @@ func (l *DatasetLoader) loadUsers(r *loadRun, ds *registry.Dataset) error {
 			return err
 		}
 		r.count("user", true)
+	}
+	return nil
+}
+
+// changedByLoad notes where the load changed growing areas, facilities and boundaries (plots
+// are noted one by one as they are stored).
+func (l *DatasetLoader) changedByLoad(r *loadRun) error {
+	const q = `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(%s) AS e FROM %s WHERE %s) s WHERE e IS NOT NULL`
+	for _, c := range []struct{ kind, geom, table, where string }{
+		{registry.ChangeGrowingArea, "ST_Transform(footprint_3857, 4326)", "growing_area", "source = $1"},
+		{registry.ChangePackingHouse, "location", "packing_house", "source = $1"},
+		{registry.ChangeLivestock, "location", "livestock_facility", "source = $1"},
+		{registry.ChangeFeedMill, "location", "feed_facility", "source = $1"},
+		{registry.ChangeCommune, "boundary", "commune", "boundary IS NOT NULL AND $1 <> ''"},
+	} {
+		var b orb.Bound
+		err := r.tx.QueryRow(r.ctx, fmt.Sprintf(q, c.geom, c.table, c.where), r.source).Scan(&b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1])
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if err := l.db.changed(r.ctx, r.tx, c.kind, b); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +23,14 @@ type DB struct {
 	Pool *pgxpool.Pool
 	log  *slog.Logger
 	now  func() time.Time
+
+	pendingMu sync.Mutex
+	pending   map[pgx.Tx][]registry.Change // changes of transactions in progress
+	hooksMu   sync.Mutex
+	hooks     []func([]registry.Change)
+	// backends are the server process ids of the pool's connections: the change feed skips
+	// what they sent, which the OnCommit hooks have already seen.
+	backends sync.Map
 }
 
 // Options tune Open.
@@ -47,6 +56,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	db := &DB{log: log, now: time.Now, pending: map[pgx.Tx][]registry.Change{}}
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		db.backends.Store(c.PgConn().PID(), true)
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) { db.backends.Delete(c.PgConn().PID()) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -57,7 +72,8 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot reach the database %q on %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, errWithoutSecret(err))
 	}
-	return &DB{Pool: pool, log: log, now: time.Now}, nil
+	db.Pool = pool
+	return db, nil
 }
 
 // errWithoutSecret keeps pgx's message but drops anything after "password=" that some connect
@@ -69,6 +85,9 @@ func errWithoutSecret(err error) error {
 	}
 	return err
 }
+
+// URL returns the connection string of the pool, for other pools on the same database.
+func (db *DB) URL() string { return db.Pool.Config().ConnString() }
 
 // Close closes the pool.
 func (db *DB) Close() { db.Pool.Close() }
@@ -82,16 +101,27 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Transact runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
+// The changes it recorded reach the OnCommit hooks after a commit.
 func (db *DB) Transact(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return mapError(err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+		db.settle(tx, committed)
+	}()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return mapError(tx.Commit(ctx))
+	if err := tx.Commit(ctx); err != nil {
+		return mapError(err)
+	}
+	committed = true
+	return nil
 }
 
 // ErrNoPostGIS is returned by CheckPostGIS when the database cannot have PostGIS 3.

@@ -189,7 +189,7 @@ func (s *PlotService) CreatePlot(ctx context.Context, p *registry.Plot) error {
 		if err := mayWritePlot(ctx, place, "register a plot"); err != nil {
 			return err
 		}
-		return insertPlot(ctx, tx, p)
+		return s.db.insertPlot(ctx, tx, p)
 	})
 	if registry.ErrorCode(err) == registry.EFORBIDDEN {
 		s.db.auditRefusal(ctx, auditEntry{Action: "plot.create", Outcome: "denied", ObjectType: "plot", Province: p.ProvinceCode, Commune: p.CommuneCode, Reason: registry.ErrorMessage(err)})
@@ -224,8 +224,8 @@ func mayWrite(ctx context.Context, access func(registry.Actor, registry.Place) r
 	return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not %s", cmpOr(actor.Role, "public"), what)
 }
 
-// insertPlot stores a prepared plot and its audit record in tx.
-func insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
+// insertPlot stores a prepared plot and its audit record in tx, and notes the change.
+func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
 	actor := actorName(ctx)
 	geom, err := wkb.Marshal(p.Geometry)
 	if err != nil {
@@ -249,7 +249,10 @@ func insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
 	if err != nil {
 		return err
 	}
-	return audit(ctx, tx, auditEntry{Action: "plot.create", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, After: after})
+	if err := audit(ctx, tx, auditEntry{Action: "plot.create", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, After: after}); err != nil {
+		return err
+	}
+	return db.changed(ctx, tx, registry.ChangePlot, p.Geometry.Bound())
 }
 
 // UpdatePlot replaces plot p.ID with p if its version is still ifVersion. A stale version is
@@ -317,6 +320,11 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 			return "", mapPlotError(err, p)
 		}
 		p.UpdatedBy = actor
+		for _, b := range []orb.Bound{before.Geometry.Bound(), p.Geometry.Bound()} {
+			if err := s.db.changed(ctx, tx, registry.ChangePlot, b); err != nil {
+				return "", err
+			}
+		}
 		return p.ProvinceCode, nil
 	})
 }
@@ -324,11 +332,13 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 // DeletePlot marks plot id deleted if its version is still ifVersion. Farmers may not delete
 // plots, even their own: a registered plot leaves through its officer or cooperative.
 func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) error {
+	var before *registry.Plot
 	authorize := func(tx pgx.Tx) error {
 		b, place, err := findPlot(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		before = b
 		if err := visible(ctx, b, place); err != nil {
 			return err
 		}
@@ -338,8 +348,10 @@ func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) e
 		return mayWritePlot(ctx, place, "delete this plot")
 	}
 	return s.db.versionedWrite(ctx, "plot", "plot.delete", id, ifVersion, authorize, func(tx pgx.Tx) (string, error) {
-		_, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actorName(ctx))
-		return "", err
+		if _, err := tx.Exec(ctx, `UPDATE plot SET deleted_at = now(), version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, actorName(ctx)); err != nil {
+			return "", err
+		}
+		return "", s.db.changed(ctx, tx, registry.ChangePlot, before.Geometry.Bound())
 	})
 }
 

@@ -1,0 +1,17 @@
+DROP INDEX commune_name_fold_idx;
+DROP FUNCTION fold(text);
+DROP EXTENSION IF EXISTS unaccent;
+DROP TRIGGER plot_growing_area_changed ON plot;
+DROP FUNCTION plot_growing_area_changed();
+DROP TRIGGER growing_area_plot_changed ON growing_area_plot;
+DROP FUNCTION growing_area_plot_changed();
+DROP FUNCTION growing_area_refresh(bigint);
+ALTER TABLE growing_area DROP COLUMN household_count, DROP COLUMN plot_count, DROP COLUMN area_ha, DROP COLUMN footprint_3857;
+DROP FUNCTION plot_cell_rebuild();
+DROP TRIGGER plot_cell_update ON plot;
+DROP TRIGGER plot_cell_insert ON plot;
+DROP FUNCTION plot_cell_apply();
+DROP TABLE plot_cell;
+DROP FUNCTION mercator_tile_y(double precision, integer);
+DROP FUNCTION mercator_tile_x(double precision, integer);
+ALTER TABLE plot DROP COLUMN geom_3857;

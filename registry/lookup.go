@@ -1,0 +1,123 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// CodeRef is a market code as traceability shows it: public.
+type CodeRef struct {
+	ID           int64      `json:"id"`
+	Code         string     `json:"code"`
+	Market       string     `json:"market"`
+	Status       string     `json:"status"`
+	StatusReason string     `json:"status_reason,omitempty"`
+	ValidFrom    *time.Time `json:"valid_from,omitempty"`
+	ValidTo      *time.Time `json:"valid_to,omitempty"`
+	Document     string     `json:"approving_document,omitempty"`
+	Authority    string     `json:"approving_authority,omitempty"`
+}
+
+// AreaRef names a growing area or packing house.
+type AreaRef struct {
+	ID    int64     `json:"id"`
+	Name  string    `json:"name"`
+	Codes []CodeRef `json:"codes,omitempty"`
+}
+
+// Place names where something is, with the names of its units.
+type PlaceNames struct {
+	ProvinceCode string `json:"province_code,omitempty"`
+	ProvinceName string `json:"province_name,omitempty"`
+	CommuneCode  string `json:"commune_code,omitempty"`
+	CommuneName  string `json:"commune_name,omitempty"`
+}
+
+// PlotContext is what a plot's panel shows beyond the plot: its growing area and codes, and
+// the names of its commune and province.
+type PlotContext struct {
+	PlaceNames
+	GrowingArea *AreaRef `json:"growing_area,omitempty"`
+}
+
+// GrowingAreaView is the public face of a growing area: what an exporter checks.
+type GrowingAreaView struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	PlaceNames
+	Crops      []string  `json:"crops"`
+	AreaHa     float64   `json:"area_ha"`
+	Plots      int       `json:"plots"`
+	Households int       `json:"households"`
+	Registrant string    `json:"registrant,omitempty"` // a cooperative's or enterprise's name
+	Codes      []CodeRef `json:"codes"`
+	// PackingHouses are those that may pack the area's produce.
+	PackingHouses []AreaRef  `json:"packing_houses"`
+	LastInspected *time.Time `json:"last_inspected,omitempty"`
+	BBox          *orb.Bound `json:"-"`
+}
+
+// PackingHouseView is the public face of a packing house.
+type PackingHouseView struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	PlaceNames
+	Operator     string     `json:"operator,omitempty"`
+	Codes        []CodeRef  `json:"codes"`
+	GrowingAreas []AreaRef  `json:"growing_areas"`
+	Location     orb.Point  `json:"-"`
+	BBox         *orb.Bound `json:"-"`
+}
+
+// CodeLookup is the answer to "what is this code?": the code and what it belongs to.
+type CodeLookup struct {
+	Code         CodeRef
+	GrowingArea  *GrowingAreaView
+	PackingHouse *PackingHouseView
+}
+
+// CodeStatusChange moves a code through its states (see CanTransition).
+type CodeStatusChange struct {
+	To       string
+	Reason   string // required to suspend: quarantine_pest, residue_violation, code_borrowing, missed_supervision, other
+	Note     string
+	Document string // the decision's number
+	// ValidFrom and ValidTo set the validity when a code becomes active.
+	ValidFrom, ValidTo *time.Time
+}
+
+// SearchResult is one hit of a search: something the map can fly to.
+type SearchResult struct {
+	Type   string     `json:"type"` // "code", "growing_area", "commune", "province"
+	ID     string     `json:"id"`
+	Label  string     `json:"label"`
+	Detail string     `json:"detail,omitempty"`
+	BBox   *orb.Bound `json:"-"`
+}
+
+// LookupService answers the map's and the exporters' questions. Everything it returns is
+// public.
+type LookupService interface {
+	// PlotContext returns a plot's growing area, codes and unit names. Returns ENOTFOUND.
+	PlotContext(ctx context.Context, plotID int64) (*PlotContext, error)
+	// FindGrowingArea returns a growing area's public view. Returns ENOTFOUND.
+	FindGrowingArea(ctx context.Context, id int64) (*GrowingAreaView, error)
+	// FindPackingHouse returns a packing house's public view. Returns ENOTFOUND.
+	FindPackingHouse(ctx context.Context, id int64) (*PackingHouseView, error)
+	// LookupCode finds a code however it is written ("VN-DLOR-0017", "vndlor0017"). Returns
+	// ENOTFOUND.
+	LookupCode(ctx context.Context, code string) (*CodeLookup, error)
+	// Search finds codes, growing areas, communes and provinces by what is typed, with or
+	// without diacritics. Returns EINVALID for a query under 2 characters.
+	Search(ctx context.Context, q string, limit int) ([]SearchResult, error)
+}
+
+// CodeService changes codes.
+type CodeService interface {
+	// ChangeCodeStatus moves a code to another status, with its reason and document, if the
+	// caller is an admin or an officer of the code's place. Returns ENOTFOUND, EFORBIDDEN or
+	// EINVALID (a move the state machine does not allow, a suspension without a reason).
+	ChangeCodeStatus(ctx context.Context, id int64, c CodeStatusChange) (*CodeRef, error)
+}

@@ -1,0 +1,191 @@
+// Package postgis renders the vector tiles in PostGIS with ST_AsMVT: one query per layer,
+// prepared with the tile's z/x/y as parameters, filtering on a spatial index in the tile's own
+// projection. Tile connections have JIT and parallel gather off (per tile they cost more than
+// they give), and a tile query stops when its request's context ends.
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/vungtrong/vungtrong/tiles"
+)
+
+// Source renders tiles from the registry's database.
+type Source struct {
+	pool *pgxpool.Pool
+}
+
+// Options tune the tile connections.
+type Options struct {
+	// MaxConns caps the tile pool; 0 keeps pgx's default.
+	MaxConns int
+	// StatementTimeout stops a tile query that runs away (default 30 s).
+	StatementTimeout time.Duration
+}
+
+// Open opens a pool of tile connections to the database at url.
+func Open(ctx context.Context, url string, opts Options) (*Source, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("tiles: database URL: %w", err)
+	}
+	timeout := opts.StatementTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	rp["application_name"] = "vungtrong-tiles"
+	rp["jit"] = "off"
+	rp["max_parallel_workers_per_gather"] = "0"
+	rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = int32(opts.MaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("tiles: %w", err)
+	}
+	return &Source{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (s *Source) Close() { s.pool.Close() }
+
+// Tile renders one tile of a layer: an MVT, empty when the tile has no features.
+func (s *Source) Tile(ctx context.Context, layer string, t tiles.ID) ([]byte, error) {
+	sql, args, err := Query(layer, t)
+	if err != nil {
+		return nil, err
+	}
+	var mvt []byte
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&mvt); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("tiles: %s %v: %w", layer, t, err)
+	}
+	return mvt, nil
+}
+
+// ErrUnknownLayer is returned for a layer the source has no query for.
+var ErrUnknownLayer = errors.New("tiles/postgis: unknown layer")
+
+// unit is the size of one MVT unit at zoom z, in Web Mercator metres: the simplification
+// tolerance of what is smaller than what the tile can show.
+func unit(z int) float64 { return 40075016.685578488 / float64(int(1)<<z) / tiles.Extent }
+
+// Query returns the SQL and arguments that render a tile of a layer. The benchmark runs the
+// same queries directly to measure the floor under the server.
+func Query(layer string, t tiles.ID) (string, []any, error) {
+	args := []any{t.Z, t.X, t.Y}
+	switch layer {
+	case "plots":
+		return plotsSQL, args, nil
+	case "plot_density":
+		return densitySQL, args, nil
+	case "growing_areas":
+		return growingAreasSQL, append(args, unit(t.Z)), nil
+	case "communes":
+		return communesSQL, append(args, unit(t.Z)/111320), nil
+	case "provinces":
+		return provincesSQL, append(args, unit(t.Z)/111320), nil
+	case "packing_houses":
+		return packingHousesSQL, args, nil
+	case "livestock":
+		return livestockSQL, args, nil
+	case "feed_mills":
+		return feedMillsSQL, args, nil
+	}
+	return "", nil, fmt.Errorf("%w %q", ErrUnknownLayer, layer)
+}
+
+// The queries. $1, $2, $3 are z, x, y. Each filters with && on a GiST index (the envelope
+// widened by the buffer), clips with ST_AsMVTGeom, and names only whitelisted attributes.
+const (
+	plotsSQL = `
+SELECT ST_AsMVT(q, 'plots', 4096, 'geom', 'id') FROM (
+  SELECT p.id, p.crop, (round(p.area_ha * 100) / 100)::real AS area_ha,
+         ST_AsMVTGeom(p.geom_3857, ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM plot p
+  WHERE p.geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AND p.deleted_at IS NULL
+) q WHERE q.geom IS NOT NULL`
+
+	// Cells of level z+5: 32 x 32 a tile, and one row around for the buffer.
+	densitySQL = `
+SELECT ST_AsMVT(q, 'plot_density', 4096, 'geom') FROM (
+  SELECT c.plots, (round(c.area_ha * 10) / 10)::real AS area_ha,
+         ST_AsMVTGeom(ST_MakePoint(c.sum_x / c.plots, c.sum_y / c.plots), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM plot_cell c
+  WHERE c.level = $1 + 5 AND c.x BETWEEN $2 * 32 - 1 AND $2 * 32 + 32 AND c.y BETWEEN $3 * 32 - 1 AND $3 * 32 + 32
+) q WHERE q.geom IS NOT NULL`
+
+	growingAreasSQL = `
+SELECT ST_AsMVT(q, 'growing_areas', 4096, 'geom', 'id') FROM (
+  SELECT g.id, g.name, array_to_string(g.crops, ',') AS crops, g.plot_count AS plots, (round(g.area_ha * 10) / 10)::real AS area_ha,
+         COALESCE(c.status, 'none') AS status, c.active, c.suspended, c.pending,
+         ST_AsMVTGeom(ST_Simplify(g.footprint_3857, $4, true), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM growing_area g
+  LEFT JOIN LATERAL (
+    SELECT CASE WHEN bool_or(m.status = 'active') THEN 'active' WHEN bool_or(m.status = 'suspended') THEN 'suspended' ELSE 'pending' END AS status,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'active') AS active,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'suspended') AS suspended,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status IN ('draft', 'submitted', 'inspected')) AS pending
+    FROM market_code m WHERE m.growing_area_id = g.id AND m.status <> 'revoked'
+    HAVING count(*) > 0
+  ) c ON true
+  WHERE g.footprint_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AND g.deleted_at IS NULL
+) q WHERE q.geom IS NOT NULL`
+
+	communesSQL = `
+SELECT ST_AsMVT(q, 'communes', 4096, 'geom') FROM (
+  SELECT c.code, c.name, c.province_code,
+         ST_AsMVTGeom(ST_Transform(ST_Simplify(c.boundary, $4, true), 3857), ST_TileEnvelope($1, $2, $3), 4096, 16, true) AS geom
+  FROM commune c
+  WHERE c.scheme = 2025 AND c.boundary && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 16.0 / 4096), 4326)
+) q WHERE q.geom IS NOT NULL`
+
+	provincesSQL = `
+SELECT ST_AsMVT(q, 'provinces', 4096, 'geom') FROM (
+  SELECT v.code, v.name,
+         ST_AsMVTGeom(ST_Transform(ST_Simplify(v.boundary, $4, true), 3857), ST_TileEnvelope($1, $2, $3), 4096, 16, true) AS geom
+  FROM province v
+  WHERE v.scheme = 2025 AND v.boundary && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 16.0 / 4096), 4326)
+) q WHERE q.geom IS NOT NULL`
+
+	packingHousesSQL = `
+SELECT ST_AsMVT(q, 'packing_houses', 4096, 'geom', 'id') FROM (
+  SELECT h.id, h.name, COALESCE(c.status, 'none') AS status, c.active,
+         ST_AsMVTGeom(ST_Transform(h.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM packing_house h
+  LEFT JOIN LATERAL (
+    SELECT CASE WHEN bool_or(m.status = 'active') THEN 'active' WHEN bool_or(m.status = 'suspended') THEN 'suspended' ELSE 'pending' END AS status,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'active') AS active
+    FROM market_code m WHERE m.packing_house_id = h.id AND m.status <> 'revoked'
+    HAVING count(*) > 0
+  ) c ON true
+  WHERE h.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND h.deleted_at IS NULL
+) q WHERE q.geom IS NOT NULL`
+
+	// Livestock tiles say how big a farm is and what it keeps, never whose it is: a
+	// household's farm is a person's.
+	livestockSQL = `
+SELECT ST_AsMVT(q, 'livestock', 4096, 'geom', 'id') FROM (
+  SELECT f.id, f.scale_class AS scale, round(f.animal_units)::integer AS animal_units,
+         (SELECT h.species FROM livestock_head_count h WHERE h.facility_id = f.id ORDER BY h.animal_units DESC LIMIT 1) AS species,
+         ST_AsMVTGeom(ST_Transform(f.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM livestock_facility f
+  WHERE f.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND f.deleted_at IS NULL
+) q WHERE q.geom IS NOT NULL`
+
+	feedMillsSQL = `
+SELECT ST_AsMVT(q, 'feed_mills', 4096, 'geom', 'id') FROM (
+  SELECT m.id, m.name, round(m.design_capacity_tpy)::integer AS capacity_tpy,
+         ST_AsMVTGeom(ST_Transform(m.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+  FROM feed_facility m
+  WHERE m.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND m.deleted_at IS NULL
+) q WHERE q.geom IS NOT NULL`
+)

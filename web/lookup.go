@@ -1,0 +1,167 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/vungtrong/vungtrong/registry"
+)
+
+// bbox renders a bound as GeoJSON does: [minLon, minLat, maxLon, maxLat].
+func bbox(b *orb.Bound) []float64 {
+	if b == nil {
+		return nil
+	}
+	return []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+}
+
+// handleGrowingAreaGet answers "GET /api/v1/growing-areas/{id}": the public view an exporter
+// checks (codes per market, packing houses, size).
+func (s *Server) handleGrowingAreaGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "growing area")
+	if err != nil {
+		return err
+	}
+	g, err := s.svc.Lookup.FindGrowingArea(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*registry.GrowingAreaView
+		BBox []float64 `json:"bbox,omitempty"`
+	}{g, bbox(g.BBox)})
+	return nil
+}
+
+// handlePackingHouseGet answers "GET /api/v1/packing-houses/{id}".
+func (s *Server) handlePackingHouseGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "packing house")
+	if err != nil {
+		return err
+	}
+	h, err := s.svc.Lookup.FindPackingHouse(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*registry.PackingHouseView
+		Location []float64 `json:"location"`
+		BBox     []float64 `json:"bbox,omitempty"`
+	}{h, []float64{h.Location[0], h.Location[1]}, bbox(h.BBox)})
+	return nil
+}
+
+// codeParam reads the {code} of a route, however the code is written.
+func codeFromPath(r *http.Request) string {
+	c, err := url.PathUnescape(chi.URLParam(r, "code"))
+	if err != nil {
+		return chi.URLParam(r, "code")
+	}
+	return c
+}
+
+// handleCodeGet answers "GET /api/v1/codes/{code}": is this code valid, for which market, and
+// what does it cover? Public: what a QR code on a box leads to.
+func (s *Server) handleCodeGet(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{"code": l.Code, "valid_today": validToday(l.Code)}
+	if l.GrowingArea != nil {
+		resp["growing_area"] = struct {
+			*registry.GrowingAreaView
+			BBox []float64 `json:"bbox,omitempty"`
+		}{l.GrowingArea, bbox(l.GrowingArea.BBox)}
+	}
+	if l.PackingHouse != nil {
+		resp["packing_house"] = struct {
+			*registry.PackingHouseView
+			BBox []float64 `json:"bbox,omitempty"`
+		}{l.PackingHouse, bbox(l.PackingHouse.BBox)}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// validToday says whether a code may be used today: active, and inside its validity.
+func validToday(c registry.CodeRef) bool {
+	today := time.Now().In(vietnam).Format(time.DateOnly)
+	return c.Status == registry.CodeActive &&
+		(c.ValidFrom == nil || c.ValidFrom.Format(time.DateOnly) <= today) &&
+		(c.ValidTo == nil || c.ValidTo.Format(time.DateOnly) >= today)
+}
+
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+// handleCodeStatus answers "POST /api/v1/codes/{code}/status" {"status", "reason", "note",
+// "document", "valid_from", "valid_to"}: an officer issues, suspends, reinstates or revokes.
+func (s *Server) handleCodeStatus(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Status    string `json:"status"`
+		Reason    string `json:"reason"`
+		Note      string `json:"note"`
+		Document  string `json:"document"`
+		ValidFrom string `json:"valid_from"`
+		ValidTo   string `json:"valid_to"`
+	}
+	if err := s.readJSONObject(w, r, &in); err != nil {
+		return err
+	}
+	change := registry.CodeStatusChange{To: in.Status, Reason: in.Reason, Note: in.Note, Document: in.Document}
+	for _, d := range []struct {
+		name string
+		v    string
+		dst  **time.Time
+	}{{"valid_from", in.ValidFrom, &change.ValidFrom}, {"valid_to", in.ValidTo, &change.ValidTo}} {
+		if d.v == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.v)
+		if err != nil {
+			return fieldError(d.name, "must be a date YYYY-MM-DD")
+		}
+		*d.dst = &t
+	}
+	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.Codes.ChangeCodeStatus(r.Context(), l.Code.ID, change)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code": c, "valid_today": validToday(*c)})
+	return nil
+}
+
+// handleSearch answers "GET /api/v1/search?q=&limit=": codes, growing areas, communes and
+// provinces, each with the bound to fly to when it has one.
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
+	limit := 10
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 50 {
+			return registry.Errorf(registry.EMALFORMED, "limit must be a number from 1 to 50")
+		}
+		limit = n
+	}
+	results, err := s.svc.Lookup.Search(r.Context(), r.URL.Query().Get("q"), limit)
+	if err != nil {
+		return err
+	}
+	type hit struct {
+		registry.SearchResult
+		BBox []float64 `json:"bbox,omitempty"`
+	}
+	out := make([]hit, len(results))
+	for i, res := range results {
+		out[i] = hit{res, bbox(res.BBox)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	return nil
+}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/tiles"
+)
+
+// TileSource renders one tile of a layer (an MVT; empty when nothing is there).
+type TileSource interface {
+	Tile(ctx context.Context, layer string, t tiles.ID) ([]byte, error)
+}
+
+const contentTypeMVT = "application/vnd.mapbox-vector-tile"
+
+// handleTile answers "GET /tiles/{layer}/{z}/{x}/{y}.mvt" from the cache or the source.
+func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
+	name := chi.URLParam(r, "layer")
+	layer, ok := tiles.LayerByName(name)
+	if !ok {
+		return registry.Errorf(registry.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(tiles.LayerNames(), ", "))
+	}
+	y, ok := strings.CutSuffix(chi.URLParam(r, "y"), ".mvt")
+	if !ok {
+		return registry.Errorf(registry.ENOTFOUND, "tiles end in .mvt: /tiles/%s/{z}/{x}/{y}.mvt", name)
+	}
+	id, err := tiles.Parse(chi.URLParam(r, "z"), chi.URLParam(r, "x"), y)
+	if err != nil {
+		return registry.Errorf(registry.EMALFORMED, "%v", strings.TrimPrefix(err.Error(), tiles.ErrBadTile.Error()+": "))
+	}
+	if !layer.HasZoom(id.Z) {
+		return registry.Errorf(registry.ENOTFOUND, "layer %s has tiles from zoom %d to %d, not %d", name, layer.MinZoom, layer.MaxZoom, id.Z)
+	}
+	key := tiles.Key{Layer: name, ID: id}
+	e, ok := s.tileCache.Get(key)
+	if !ok {
+		gen := s.tileCache.Generation()
+		mvt, err := s.svc.Tiles.Tile(r.Context(), name, id)
+		if err != nil {
+			return err // a client that went away is not logged (writeError)
+		}
+		e = tiles.NewEntry(mvt)
+		s.tileCache.Put(key, e, gen)
+	}
+	return s.writeTile(w, r, e)
+}
+
+// writeTile sends a tile: 304 when the client has it, gzipped when it takes gzip, 204 when the
+// tile is empty.
+func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entry) error {
+	h := w.Header()
+	h.Set("ETag", e.ETag)
+	h.Set("Cache-Control", s.tileCacheControl)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("Access-Control-Allow-Origin", "*")
+	if match := r.Header.Get("If-None-Match"); match != "" && match == e.ETag {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	if len(e.Gzip) == 0 {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	h.Set("Content-Type", contentTypeMVT)
+	body := e.Gzip
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+	} else {
+		body = e.Tile()
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body) // a client gone mid-body is nobody to answer
+	return nil
+}
+
+// baseURL is the scheme and host the client used, for absolute URLs in TileJSON and the style.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := "http"
+	if s.secure(r) {
+		scheme = "https"
+	}
+	host := r.Host
+	if s.cfg.TrustProxy {
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
+			host = fh
+		}
+	}
+	return scheme + "://" + host
+}
+
+// handleTileJSON answers "GET /tiles/{layer}.json" with the layer's TileJSON 3.0.
+func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
+	name, ok := strings.CutSuffix(chi.URLParam(r, "layerjson"), ".json")
+	layer, found := tiles.LayerByName(name)
+	if !ok || !found {
+		return registry.Errorf(registry.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(tiles.LayerNames(), ", "))
+	}
+	writeJSON(w, http.StatusOK, layer.TileJSON(s.baseURL(r), s.cfg.Map.Attribution, s.mapCenter(r.Context())))
+	return nil
+}
