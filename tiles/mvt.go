@@ -200,3 +200,46 @@ func packed(b []byte) ([]uint64, error) {
 	}
 	return out, nil
 }
+
+// Rings decodes a polygon feature's rings into tile coordinates.
+func (f DecodedFeature) Rings() [][][2]int64 {
+	var rings [][][2]int64
+	var ring [][2]int64
+	var x, y int64
+	g := f.Geometry
+	for i := 0; i < len(g); {
+		cmd, count := g[i]&7, int(g[i]>>3)
+		i++
+		switch cmd {
+		case 1, 2: // MoveTo, LineTo
+			for range count {
+				if i+1 >= len(g) {
+					return rings
+				}
+				x += int64(g[i]>>1) ^ -int64(g[i]&1)
+				y += int64(g[i+1]>>1) ^ -int64(g[i+1]&1)
+				i += 2
+				if cmd == 1 && len(ring) > 0 {
+					rings = append(rings, ring)
+					ring = nil
+				}
+				ring = append(ring, [2]int64{x, y})
+			}
+		case 7: // ClosePath
+			rings = append(rings, ring)
+			ring = nil
+		}
+	}
+	return rings
+}
+
+// SignedArea is twice the area of a ring by the surveyor's formula in tile coordinates: MVT 2.1
+// wants it positive for exterior rings, negative for holes.
+func SignedArea(ring [][2]int64) int64 {
+	var a int64
+	for i := range ring {
+		j := (i + 1) % len(ring)
+		a += ring[i][0]*ring[j][1] - ring[j][0]*ring[i][1]
+	}
+	return a
+}

@@ -93,7 +93,12 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveTile(w, r) {
+		return
+	}
+	s.router.ServeHTTP(w, r)
+}
 
 // handlerFunc is a handler that returns its error for one adapter to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

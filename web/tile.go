@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -18,18 +20,53 @@ type TileSource interface {
 
 const contentTypeMVT = "application/vnd.mapbox-vector-tile"
 
-// handleTile answers "GET /tiles/{layer}/{z}/{x}/{y}.mvt" from the cache or the source.
+// tileRoute is the tile route's key in routePolicy.
+const tileRoute = "GET /tiles/{layer}/{z}/{x}/{y}"
+
+// serveTile is the fast path of the busiest route, "GET /tiles/{layer}/{z}/{x}/{y}.mvt": a map
+// asks for dozens of tiles a second, the same for everyone, so they skip the router and the
+// API's middleware (request ids, sessions). The route's rule still applies, and anything that
+// is not a well-formed tile path goes the normal way.
+func (s *Server) serveTile(w http.ResponseWriter, r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/tiles/")
+	if !ok || r.Method != http.MethodGet || !strings.HasSuffix(rest, ".mvt") || !allowed(routePolicy[tileRoute], registry.Actor{}) {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 4 {
+		return false
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+		}
+	}()
+	if err := s.tile(w, r, parts[0], parts[1], parts[2], parts[3]); err != nil {
+		s.writeError(w, r, err)
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", StatusOf(err))
+	}
+	return true
+}
+
+// handleTile answers "GET /tiles/{layer}/{z}/{x}/{y}.mvt" when it comes through the router.
 func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
-	name := chi.URLParam(r, "layer")
+	return s.tile(w, r, chi.URLParam(r, "layer"), chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
+}
+
+// tile answers a tile request from the cache or the source.
+func (s *Server) tile(w http.ResponseWriter, r *http.Request, name, z, x, yExt string) error {
 	layer, ok := tiles.LayerByName(name)
 	if !ok {
 		return registry.Errorf(registry.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(tiles.LayerNames(), ", "))
 	}
-	y, ok := strings.CutSuffix(chi.URLParam(r, "y"), ".mvt")
+	y, ok := strings.CutSuffix(yExt, ".mvt")
 	if !ok {
 		return registry.Errorf(registry.ENOTFOUND, "tiles end in .mvt: /tiles/%s/{z}/{x}/{y}.mvt", name)
 	}
-	id, err := tiles.Parse(chi.URLParam(r, "z"), chi.URLParam(r, "x"), y)
+	id, err := tiles.Parse(z, x, y)
 	if err != nil {
 		return registry.Errorf(registry.EMALFORMED, "%v", strings.TrimPrefix(err.Error(), tiles.ErrBadTile.Error()+": "))
 	}

@@ -65,9 +65,9 @@ func TestTilesOfTheDemo(t *testing.T) {
 		count string
 	}{
 		{"plots", 14, []string{"area_ha", "crop"},
-			`SELECT count(*) FROM plot WHERE deleted_at IS NULL AND ST_Intersects(geom_3857, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096))`},
+			`SELECT count(*) FROM plot WHERE deleted_at IS NULL AND geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)`},
 		{"plots", 12, []string{"area_ha", "crop"},
-			`SELECT count(*) FROM plot WHERE deleted_at IS NULL AND ST_Intersects(geom_3857, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096))`},
+			`SELECT count(*) FROM plot WHERE deleted_at IS NULL AND geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096)`},
 		{"plot_density", 9, []string{"area_ha", "plots"},
 			`SELECT count(*) FROM plot_cell WHERE level = $1 + 5 AND ST_Intersects(ST_SetSRID(ST_MakePoint(sum_x / plots, sum_y / plots), 3857), ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096))`},
 		{"growing_areas", 12, nil,
@@ -302,4 +302,30 @@ func TestAnEditShowsInTheNextTile(t *testing.T) {
 func plotAt(p orb.Point) string {
 	return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[%[1]v,%[2]v],[%[3]v,%[2]v],[%[3]v,%[4]v],[%[1]v,%[4]v],[%[1]v,%[2]v]]]},"properties":{"crop":"coffee","province_code":"66"}}`,
 		p[0], p[1], p[0]+0.001, p[1]+0.001)
+}
+
+func TestPlotTilesFollowTheWindingRule(t *testing.T) {
+	a := startApp(t, nil)
+	a.loadDemo()
+	// A plot drawn clockwise, against the convention of GeoJSON (accepted all the same).
+	cw := `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[108.40,12.60],[108.40,12.601],[108.401,12.601],[108.401,12.60],[108.40,12.60]]]},"properties":{"crop":"coffee","province_code":"66"}}`
+	if res := a.do("POST", "/api/v1/plots", cw, a.auth()...); res.status != 201 {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	checked := 0
+	for _, c := range []orb.Point{{108.4005, 12.6005}, krongPac} {
+		for _, z := range []int{12, 14, 16} {
+			d, _ := a.tile("plots", tiles.At(c, z))
+			for _, f := range d["plots"].Features {
+				rings := f.Rings()
+				if len(rings) == 0 || tiles.SignedArea(rings[0]) <= 0 {
+					t.Fatalf("z%d plot %d: exterior ring with area %d, MVT 2.1 wants it positive (clockwise, y down)", z, f.ID, tiles.SignedArea(rings[0]))
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 50 {
+		t.Errorf("checked %d plots", checked)
+	}
 }

@@ -84,7 +84,19 @@ func Query(layer string, t tiles.ID) (string, []any, error) {
 	args := []any{t.Z, t.X, t.Y}
 	switch layer {
 	case "plots":
-		return plotsSQL, args, nil
+		// At z12 a plot is a few pixels wide: detail below half a pixel is not drawn, and
+		// every vertex costs in the query and in the tile's size.
+		tolerance := 0.0
+		switch t.Z {
+		case 12:
+			tolerance = 4 * unit(t.Z)
+		case 13:
+			tolerance = 2 * unit(t.Z)
+		}
+		b := t.Bound3857()
+		pad := 64 * unit(t.Z)
+		scale := tiles.Extent / (b.Max[0] - b.Min[0])
+		return plotsSQL, []any{b.Min[0] - pad, b.Min[1] - pad, b.Max[0] + pad, b.Max[1] + pad, -b.Min[0], -b.Max[1], scale, tolerance}, nil
 	case "plot_density":
 		return densitySQL, args, nil
 	case "growing_areas":
@@ -103,16 +115,27 @@ func Query(layer string, t tiles.ID) (string, []any, error) {
 	return "", nil, fmt.Errorf("%w %q", ErrUnknownLayer, layer)
 }
 
-// The queries. $1, $2, $3 are z, x, y. Each filters with && on a GiST index (the envelope
-// widened by the buffer), clips with ST_AsMVTGeom, and names only whitelisted attributes.
+// The queries. Each filters with && on a GiST index (the envelope widened by the buffer) and
+// names only whitelisted attributes. Except for plots (see plotsSQL), $1, $2, $3 are z, x, y
+// and ST_AsMVTGeom clips.
 const (
+	// Plots are small beside a tile, and there are thousands in one: rather than
+	// ST_AsMVTGeom (which clips and repairs each polygon, the larger part of a tile's cost)
+	// each plot is moved into tile units with one affine transform and snapped to the unit
+	// grid. Rings are oriented as MVT 2.1 wants: an exterior ring has a positive surveyor's
+	// area in tile units, where y runs down, so it must run clockwise on the map (y up) before
+	// the flip, and holes counter-clockwise; plots that collapse below a unit are left out;
+	// nothing is clipped (clients clip; a plot sticks out of its tile by at most its size).
+	// $1-$4: the tile's envelope widened by the 64-unit buffer; $5, $6: minus its west and
+	// north edges; $7: units per metre; $8: simplification tolerance in metres (0: none).
 	plotsSQL = `
 SELECT ST_AsMVT(q, 'plots', 4096, 'geom', 'id') FROM (
   SELECT p.id, p.crop, (round(p.area_ha * 100) / 100)::real AS area_ha,
-         ST_AsMVTGeom(p.geom_3857, ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
+         ST_SnapToGrid(ST_TransScale(ST_ForcePolygonCW(CASE WHEN $8 > 0 THEN ST_Simplify(p.geom_3857, $8, true) ELSE p.geom_3857 END),
+                                     $5, $6, $7::float8, -$7::float8), 1) AS geom
   FROM plot p
-  WHERE p.geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AND p.deleted_at IS NULL
-) q WHERE q.geom IS NOT NULL`
+  WHERE p.geom_3857 && ST_MakeEnvelope($1, $2, $3, $4, 3857) AND p.deleted_at IS NULL
+) q WHERE NOT ST_IsEmpty(q.geom)`
 
 	// Cells of level z+5: 32 x 32 a tile, and one row around for the buffer.
 	densitySQL = `

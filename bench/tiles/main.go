@@ -1,0 +1,631 @@
+// Command tiles benchmarks the vector tiles on a province-scale dataset.
+//
+// It generates N plots (default 1,000,000) shaped and clustered like real farmland in four
+// highland provinces, stores them in PostGIS in spatial order, and for a fixed list of tiles at
+// zooms 6, 8, 10, 12, 14 and 16 (the plots' own layer at each zoom: plot density up to z11,
+// plots from z12) measures:
+//
+//   - the raw SQL of the server's own tile queries, run directly (the floor under the server);
+//   - the raw SQL of pg_tileserv's default query for the same tiles at z12-16 (every column as
+//     an attribute, ST_Intersects with a 256-pixel buffer, ST_Transform of every feature, a
+//     50,000-feature LIMIT, default connection settings), the figure pg_tileserv reaches at best;
+//   - the vungtrong server itself, a separate process driven over loopback from this one, with
+//     its tile cache off and then on, at concurrency 1 and 8;
+//   - the size of every tile.
+//
+// It prints one table with the ratios of the server to the raw SQL, and checks the targets.
+// Each measurement is bounded by -duration and -requests. The dataset is kept between runs
+// (-regen makes it again).
+//
+//	go run ./bench/tiles -n 1000000                # about 5 minutes to generate, 5 to measure
+//	go run ./bench/tiles -n 20000 -duration 2s     # a quick look
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/vungtrong/vungtrong/farmland"
+	"github.com/vungtrong/vungtrong/pgcluster"
+	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/tiles"
+	"github.com/vungtrong/vungtrong/tiles/postgis"
+)
+
+type options struct {
+	n            int
+	url          string
+	dir          string
+	regen        bool
+	duration     time.Duration
+	requests     int
+	perZoom      int
+	zooms        []int
+	binary       string
+	concurrency  []int
+	tileConns    int
+	skipServer   bool
+	skipBaseline bool
+}
+
+func main() {
+	var o options
+	var zooms, conc string
+	flag.IntVar(&o.n, "n", 1_000_000, "plots to generate")
+	flag.StringVar(&o.url, "url", "", "database URL (default: a private cluster in -dir)")
+	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "vungtrong-bench-tiles"), "where the private cluster lives (kept between runs)")
+	flag.BoolVar(&o.regen, "regen", false, "generate the plots again even if the database has N")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long each measurement runs at most")
+	flag.IntVar(&o.requests, "requests", 50_000, "how many tiles each measurement asks for at most")
+	flag.IntVar(&o.perZoom, "tiles", 100, "tiles in the list at each zoom (where the data has that many)")
+	flag.StringVar(&zooms, "zooms", "6,8,10,12,14,16", "zooms to measure")
+	flag.StringVar(&o.binary, "binary", "bin/vungtrong", "the vungtrong binary to run as the server (built with `make build`)")
+	flag.StringVar(&conc, "concurrency", "1,8", "concurrency levels")
+	flag.IntVar(&o.tileConns, "tile-conns", 8, "the server's tile connections (tiles.max_conns)")
+	flag.BoolVar(&o.skipServer, "skip-server", false, "measure the SQL only")
+	flag.BoolVar(&o.skipBaseline, "skip-baseline", false, "do not measure pg_tileserv's query")
+	flag.Parse()
+	for _, s := range strings.Split(zooms, ",") {
+		z, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			log.Fatalf("-zooms: %v", err)
+		}
+		o.zooms = append(o.zooms, z)
+	}
+	for _, s := range strings.Split(conc, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || c < 1 {
+			log.Fatalf("-concurrency: %q", s)
+		}
+		o.concurrency = append(o.concurrency, c)
+	}
+	if err := run(context.Background(), o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	url := o.url
+	if url == "" {
+		c, err := pgcluster.New(pgcluster.Options{Dir: filepath.Join(o.dir, "pg"), Throwaway: true})
+		if err != nil {
+			return err
+		}
+		started, err := c.Start(ctx)
+		if err != nil {
+			return err
+		}
+		if started {
+			defer func() { _ = c.Stop(context.Background()) }()
+		}
+		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
+			return err
+		}
+		url = c.URL("bench")
+	}
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckPostGIS(ctx); err != nil {
+		return err
+	}
+	if _, err := db.MigrateUp(ctx); err != nil {
+		return err
+	}
+	if err := ensurePlots(ctx, db.Pool, o); err != nil {
+		return err
+	}
+	list, err := tileList(ctx, db.Pool, o)
+	if err != nil {
+		return err
+	}
+	src, err := postgis.Open(ctx, url, postgis.Options{MaxConns: 16})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	results := map[int]*zoomResult{}
+	for _, z := range o.zooms {
+		results[z] = &zoomResult{zoom: z, layer: layerAt(z), tiles: len(list[z]),
+			raw: map[int]sample{}, baseline: map[int]sample{}, server: map[int]sample{}, cached: map[int]sample{}}
+	}
+
+	log.Printf("measuring the raw SQL of the server's queries")
+	for _, z := range o.zooms {
+		r := results[z]
+		r.sizes = tileSizes(ctx, src, r.layer, list[z])
+		for _, c := range o.concurrency {
+			r.raw[c] = measure(o, c, list[z], func(ctx context.Context, t tiles.ID) (int, error) {
+				b, err := src.Tile(ctx, r.layer, t)
+				return len(b), err
+			})
+		}
+	}
+
+	if !o.skipBaseline {
+		log.Printf("measuring the raw SQL of pg_tileserv's default query (z12 and up)")
+		if _, err := db.Pool.Exec(ctx, `CREATE INDEX IF NOT EXISTS bench_plot_geom_gix ON plot USING gist (geom)`); err != nil {
+			return err
+		}
+		base, err := pgxpool.New(ctx, url) // pg_tileserv's connections: default settings
+		if err != nil {
+			return err
+		}
+		defer base.Close()
+		for _, z := range o.zooms {
+			if z < 12 {
+				continue
+			}
+			for _, c := range o.concurrency {
+				results[z].baseline[c] = measure(o, c, list[z], func(ctx context.Context, t tiles.ID) (int, error) {
+					var b []byte
+					err := base.QueryRow(ctx, pgTileservSQL, t.Z, t.X, t.Y).Scan(&b)
+					return len(b), err
+				})
+			}
+		}
+	}
+
+	if !o.skipServer {
+		for _, cacheMB := range []int{0, 512} {
+			srv, err := startServer(ctx, o, url, cacheMB)
+			if err != nil {
+				return err
+			}
+			log.Printf("measuring the server at %s, tile cache %d MB", srv.base, cacheMB)
+			for _, z := range o.zooms {
+				r := results[z]
+				get := srv.getter(r.layer)
+				if cacheMB > 0 {
+					for _, t := range list[z] { // warm the cache
+						if _, err := get(ctx, t); err != nil {
+							return err
+						}
+					}
+				}
+				for _, c := range o.concurrency {
+					m := measure(o, c, list[z], get)
+					if cacheMB == 0 {
+						r.server[c] = m
+					} else {
+						r.cached[c] = m
+					}
+				}
+			}
+			srv.stop()
+		}
+	}
+	report(o, results)
+	return nil
+}
+
+// layerAt is the plots' layer shown at zoom z.
+func layerAt(z int) string {
+	if z < 12 {
+		return "plot_density"
+	}
+	return "plots"
+}
+
+// provinces are the centres of the four generated regions: Đắk Lắk, Gia Lai, Lâm Đồng and
+// Bình Phước, far enough apart that their farmland never overlaps.
+var provinces = []struct {
+	code   string
+	center orb.Point
+}{
+	{"66", orb.Point{108.20, 12.80}}, {"52", orb.Point{108.00, 14.10}}, {"68", orb.Point{108.00, 11.55}}, {"80", orb.Point{106.80, 11.75}},
+}
+
+// ensurePlots generates o.n plots unless the database already holds that many.
+func ensurePlots(ctx context.Context, pool *pgxpool.Pool, o options) error {
+	var have int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM plot WHERE source = 'bench'`).Scan(&have); err != nil {
+		return err
+	}
+	if have == o.n && !o.regen {
+		log.Printf("the database holds %d generated plots: reusing them (-regen to make them again)", have)
+		return nil
+	}
+	start := time.Now()
+	log.Printf("generating %d plots in %d provinces", o.n, len(provinces))
+	if _, err := pool.Exec(ctx, `
+		TRUNCATE plot, plot_history, plot_cell, growing_area_plot CASCADE;
+		DROP TABLE IF EXISTS bench_stage;
+		CREATE UNLOGGED TABLE bench_stage (ext text, province text, crop text, wkb bytea)`); err != nil {
+		return err
+	}
+	crops := []string{"coffee", "coffee", "coffee", "coffee", "durian", "durian", "pepper", "avocado", "cashew", "rubber"}
+	var rows [][]any
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_stage"}, []string{"ext", "province", "crop", "wkb"}, pgx.CopyFromRows(rows))
+		rows = rows[:0]
+		return err
+	}
+	for i, p := range provinces {
+		count := o.n / len(provinces)
+		if i == len(provinces)-1 {
+			count = o.n - i*(o.n/len(provinces))
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		err := farmland.Stream(farmland.Options{Seed: int64(1000 + i), Center: p.center, Count: count, ClusterSpacingM: 4000}, func(f farmland.Parcel) error {
+			b, err := wkb.Marshal(orb.MultiPolygon{f.Polygon})
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []any{fmt.Sprintf("%s-%07d", p.code, f.Index), p.code, crops[rng.IntN(len(crops))], b})
+			if len(rows) == 20000 {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	log.Printf("staged in %s; storing them in spatial order", time.Since(start).Round(time.Second))
+	// Spatial order (by the geohash of each plot's centre) puts the plots of a tile in few
+	// pages: what CLUSTER would do, for a table CLUSTER cannot order by a partial index.
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO plot (province_code, crop, source, external_id, geom, created_by, updated_by)
+		SELECT province, crop, 'bench', ext, ST_Multi(ST_GeomFromWKB(wkb, 4326)), 'bench', 'bench'
+		FROM bench_stage ORDER BY ST_GeoHash(ST_Centroid(ST_GeomFromWKB(wkb, 4326)), 12);
+		DROP TABLE bench_stage;`); err != nil {
+		return err
+	}
+	for _, table := range []string{"plot", "plot_cell"} {
+		if _, err := pool.Exec(ctx, `VACUUM ANALYZE `+table); err != nil {
+			return err
+		}
+	}
+	log.Printf("%d plots stored in %s", o.n, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// tileList picks, for each zoom, the tiles over randomly chosen plots: where people look.
+func tileList(ctx context.Context, pool *pgxpool.Pool, o options) (map[int][]tiles.ID, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT ST_X(c), ST_Y(c) FROM (
+		  SELECT ST_Transform(ST_Centroid(geom_3857), 4326) AS c FROM plot TABLESAMPLE SYSTEM (2) REPEATABLE (42)
+		  WHERE deleted_at IS NULL LIMIT 20000) s`)
+	if err != nil {
+		return nil, err
+	}
+	points, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (orb.Point, error) {
+		var p orb.Point
+		return p, r.Scan(&p[0], &p[1])
+	})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(42, 42))
+	rng.Shuffle(len(points), func(i, j int) { points[i], points[j] = points[j], points[i] })
+	out := map[int][]tiles.ID{}
+	for _, z := range o.zooms {
+		seen := map[tiles.ID]bool{}
+		for _, p := range points {
+			t := tiles.At(p, z)
+			if !seen[t] {
+				seen[t] = true
+				out[z] = append(out[z], t)
+				if len(out[z]) == o.perZoom {
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// sample is one measurement: throughput, latencies, bytes.
+type sample struct {
+	n         int
+	errs      int
+	elapsed   time.Duration
+	latencies []time.Duration
+	bytes     int64
+}
+
+func (s sample) rate() float64 {
+	if s.elapsed == 0 {
+		return 0
+	}
+	return float64(s.n) / s.elapsed.Seconds()
+}
+
+func (s sample) pct(p float64) time.Duration {
+	if len(s.latencies) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(s.latencies)))) - 1
+	return s.latencies[max(0, min(i, len(s.latencies)-1))]
+}
+
+// measure runs fetch over the tile list with c workers until the duration or the request
+// budget is spent.
+func measure(o options, c int, list []tiles.ID, fetch func(context.Context, tiles.ID) (int, error)) sample {
+	if len(list) == 0 {
+		return sample{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
+	defer cancel()
+	var next atomic.Int64
+	var mu sync.Mutex
+	var s sample
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			var bytes int64
+			errs := 0
+			for {
+				i := next.Add(1) - 1
+				if int(i) >= o.requests || ctx.Err() != nil {
+					break
+				}
+				t0 := time.Now()
+				n, err := fetch(ctx, list[(int(i)+w)%len(list)])
+				if ctx.Err() != nil {
+					break // cut off by the time limit: not a sample
+				}
+				if err != nil {
+					errs++
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				bytes += int64(n)
+			}
+			mu.Lock()
+			s.latencies = append(s.latencies, lat...)
+			s.bytes += bytes
+			s.errs += errs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	s.elapsed = time.Since(start)
+	s.n = len(s.latencies)
+	slices.Sort(s.latencies)
+	if s.errs > 0 {
+		log.Printf("  %d errors", s.errs)
+	}
+	return s
+}
+
+// tileSizes returns the size of every tile of the list (uncompressed MVT).
+func tileSizes(ctx context.Context, src *postgis.Source, layer string, list []tiles.ID) []int {
+	var out []int
+	for _, t := range list {
+		b, err := src.Tile(ctx, layer, t)
+		if err == nil {
+			out = append(out, len(b))
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// pgTileservSQL is pg_tileserv's default query for a table layer (layer_table.go): every
+// column, ST_Transform of every feature, ST_Intersects with the envelope grown by a
+// 256-pixel buffer, a 50,000-feature limit.
+const pgTileservSQL = `
+WITH
+bounds AS (
+  SELECT ST_TileEnvelope($1, $2, $3, margin => (256.0 / 4096)) AS geom_query,
+         ST_TileEnvelope($1, $2, $3) AS geom_clip
+),
+mvtgeom AS (
+  SELECT ST_AsMVTGeom(ST_Transform(t.geom, 3857), bounds.geom_clip, 4096, 256) AS geom,
+         t.id, t.producer_id, t.admin_scheme, t.province_code, t.commune_code, t.crop, t.variety, t.planting_year,
+         t.cadastral_sheet, t.cadastral_parcel, t.land_cert_no, t.source, t.external_id, t.area_ha, t.version,
+         t.created_at, t.updated_at, t.created_by, t.updated_by, t.deleted_at
+  FROM "public"."plot" t, bounds
+  WHERE ST_Intersects(t.geom, ST_Transform(bounds.geom_query, 4326))
+  LIMIT 50000
+)
+SELECT ST_AsMVT(mvtgeom.*, 'public.plot', 4096, 'geom', 'id') FROM mvtgeom`
+
+// server is a vungtrong server process.
+type server struct {
+	cmd    *exec.Cmd
+	base   string
+	client *http.Client
+}
+
+func startServer(ctx context.Context, o options, url string, cacheMB int) (*server, error) {
+	if _, err := os.Stat(o.binary); err != nil {
+		return nil, fmt.Errorf("%s: %w (run `make build`, or pass -binary)", o.binary, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	cmd := exec.CommandContext(ctx, o.binary, "serve")
+	cmd.Env = append(os.Environ(), "VUNGTRONG_DATABASE_URL="+url, "VUNGTRONG_HTTP_ADDR="+addr, "VUNGTRONG_LOG_LEVEL=warn",
+		"VUNGTRONG_TILES_CACHE_MB="+strconv.Itoa(cacheMB), "VUNGTRONG_TILES_MAX_CONNS="+strconv.Itoa(o.tileConns),
+		"VUNGTRONG_AUTH_ADMIN_PASSWORD=bench-admin-password", "GOGC=400")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, base: "http://" + addr, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}}
+	for i := 0; ; i++ {
+		res, err := s.client.Get(s.base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		if i > 300 {
+			s.stop()
+			return nil, fmt.Errorf("the server did not start: %s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// getter fetches tiles of a layer as a map would: gzip accepted (and left compressed).
+func (s *server) getter(layer string) func(context.Context, tiles.ID) (int, error) {
+	return func(ctx context.Context, t tiles.ID) (int, error) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/tiles/%s/%d/%d/%d.mvt", s.base, layer, t.Z, t.X, t.Y), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := s.client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		n, err := io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 && res.StatusCode != 204 {
+			return 0, fmt.Errorf("%s: %s", req.URL, res.Status)
+		}
+		return int(n), err
+	}
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+	}
+}
+
+type zoomResult struct {
+	zoom     int
+	layer    string
+	tiles    int
+	sizes    []int
+	raw      map[int]sample
+	baseline map[int]sample
+	server   map[int]sample
+	cached   map[int]sample
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+// report prints the table and checks the targets.
+func report(o options, results map[int]*zoomResult) {
+	w := os.Stdout
+	fmt.Fprintf(w, "\nVector tiles on %d plots; each figure at most %s or %d tiles; tiles per second (t/s), latency p50/p99 in ms\n\n", o.n, o.duration, o.requests)
+	fmt.Fprintf(w, "%-4s %-12s %5s %15s | %-25s | %-8s | %-25s | %-25s | %-10s | %-10s\n", "zoom", "layer", "tiles", "size KB p50/max",
+		"raw SQL c1 / c8 t/s", "pgts c8", "server c1 t/s p50/p99", "server c8 t/s p50/p99", "srv/raw c8", "srv/pgts c8")
+	for _, z := range o.zooms {
+		r := results[z]
+		p50, maxSize := 0, 0
+		if len(r.sizes) > 0 {
+			p50, maxSize = r.sizes[len(r.sizes)/2], r.sizes[len(r.sizes)-1]
+		}
+		c1, c8 := o.concurrency[0], o.concurrency[len(o.concurrency)-1]
+		fmt.Fprintf(w, "%-4d %-12s %5d %7.1f/%-7.1f | %10.0f / %-12.0f | %-8s | %6.0f %7s/%-9s | %6.0f %7s/%-9s | %-10s | %-10s\n",
+			z, r.layer, r.tiles, float64(p50)/1024, float64(maxSize)/1024,
+			r.raw[c1].rate(), r.raw[c8].rate(), fmt.Sprintf("%.0f", r.baseline[c8].rate()),
+			r.server[c1].rate(), ms(r.server[c1].pct(0.5)), ms(r.server[c1].pct(0.99)),
+			r.server[c8].rate(), ms(r.server[c8].pct(0.5)), ms(r.server[c8].pct(0.99)),
+			ratio(r.server[c8].rate(), r.raw[c8].rate()), ratio(r.server[c8].rate(), r.baseline[c8].rate()))
+	}
+	fmt.Fprintf(w, "\nwith the tile cache on:\n")
+	for _, z := range o.zooms {
+		r := results[z]
+		fmt.Fprintf(w, "  z%-2d", z)
+		for _, c := range o.concurrency {
+			s := r.cached[c]
+			fmt.Fprintf(w, "   c%d: %7.0f t/s p50 %s p99 %s ms", c, s.rate(), ms(s.pct(0.5)), ms(s.pct(0.99)))
+		}
+		fmt.Fprintln(w)
+	}
+	c8 := o.concurrency[len(o.concurrency)-1]
+	fmt.Fprintf(w, "\ntargets:\n")
+	check := func(ok bool, format string, args ...any) {
+		mark := "PASS"
+		if !ok {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s  %s\n", mark, fmt.Sprintf(format, args...))
+	}
+	biggest, at := 0, 0
+	for _, z := range o.zooms {
+		if r := results[z]; len(r.sizes) > 0 && r.sizes[len(r.sizes)-1] > biggest {
+			biggest, at = r.sizes[len(r.sizes)-1], z
+		}
+	}
+	check(biggest <= 500<<10, "largest tile %.1f KB (z%d) <= 500 KB", float64(biggest)/1024, at)
+	if r, ok := results[14]; ok && !o.skipServer {
+		q := r.server[c8].rate() / r.raw[c8].rate()
+		check(q >= 0.9, "z14 server without cache at c%d: %.0f t/s = %.2f x the raw SQL (%.0f t/s), want >= 0.9", c8, r.server[c8].rate(), q, r.raw[c8].rate())
+	}
+	for _, z := range []int{12, 13, 14} {
+		r, ok := results[z]
+		if !ok || o.skipServer || o.skipBaseline {
+			continue
+		}
+		for _, c := range o.concurrency {
+			q := r.server[c].rate() / r.baseline[c].rate()
+			check(q >= 2, "z%d server without cache at c%d: %.0f t/s = %.2f x pg_tileserv's query (%.0f t/s), want >= 2", z, c, r.server[c].rate(), q, r.baseline[c].rate())
+		}
+	}
+	for _, z := range []int{6, 8, 10} {
+		r, ok := results[z]
+		if !ok || o.skipServer {
+			continue
+		}
+		for _, c := range o.concurrency {
+			check(r.server[c].pct(0.99) <= 200*time.Millisecond, "z%d p99 without cache at c%d: %s ms <= 200 ms", z, c, ms(r.server[c].pct(0.99)))
+		}
+	}
+	if !o.skipServer {
+		low := math.Inf(1)
+		lowZ := 0
+		for _, z := range o.zooms {
+			if rate := results[z].cached[c8].rate(); rate < low {
+				low, lowZ = rate, z
+			}
+		}
+		check(low >= 10000, "with the cache at c%d: at least %.0f t/s (z%d, the slowest zoom), want >= 10,000", c8, low, lowZ)
+	}
+}
