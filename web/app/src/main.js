@@ -1,30 +1,93 @@
+// The page: header (language, who is signed in) and the map with its search box, layer
+// switcher, details panel and the farmer's own plots.
+import 'maplibre-gl/dist/maplibre-gl.css'; // first, so that style.css may override it
 import './style.css';
-import { applyTo, setLang, t, onLangChange } from './i18n.js';
+import { api } from './api.js';
+import { applyTo, setLang, t } from './i18n.js';
 import { initSession, loadSession, onSessionChange, session } from './session.js';
+import { loadCrops } from './lookups.js';
+import { createMap, highlight, pick, viewPadding, isPhone } from './map.js';
+import { initPanel, showDetails, closeDetails } from './panel.js';
+import { initSearch, hideResults } from './search.js';
+import { initLegend, setLegendOpen } from './legend.js';
+import { initMyPlots, updateMyPlots } from './myplots.js';
 
-function renderMain() {
-  const main = document.getElementById('main');
-  const s = session();
-  main.innerHTML = '';
-  const card = document.createElement('section');
-  card.className = 'welcome card';
-  const h = document.createElement('h1');
-  h.textContent = t('welcome.title');
-  const p = document.createElement('p');
-  p.textContent = t('welcome.text');
-  card.append(h, p);
-  if (s.signed_in) {
-    const hi = document.createElement('p');
-    hi.id = 'greeting';
-    hi.textContent = t('welcome.signedIn', { name: s.user.display_name });
-    card.append(hi);
-  }
-  main.append(card);
-}
+const $ = (id) => document.getElementById(id);
+const coarse = () => window.matchMedia('(pointer: coarse)').matches;
 
 document.querySelectorAll('[data-lang]').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
 applyTo(document);
 initSession();
-onSessionChange(renderMain);
-onLangChange(renderMain);
 loadSession();
+loadCrops();
+
+function showFailure(err) {
+  const card = document.createElement('section');
+  card.className = 'card failure';
+  card.setAttribute('role', 'alert');
+  const noGL = /webgl/i.test(err?.message || '');
+  card.textContent = noGL ? t('map.noWebGL') : t('map.failed', { message: err?.message || '' });
+  $('main').append(card);
+}
+
+async function start() {
+  let map;
+  try {
+    map = await createMap($('map'), $('coords'));
+  } catch (err) {
+    showFailure(err);
+    return;
+  }
+  const fit = (bbox, withDetails) => map.fitBounds(bbox, { padding: viewPadding(withDetails), maxZoom: 16 });
+
+  // Opens a thing's details, outlines it and, when asked, brings it into view.
+  async function open(kind, { id, props, data, zoom = false } = {}) {
+    highlight(map, kind, { id, properties: props || {} });
+    const shown = await showDetails(kind, { id, props, data });
+    if (zoom && shown?.bbox) fit(shown.bbox, true);
+  }
+
+  initPanel($('details'), {
+    onLink: (kind, id) => open(kind, { id, zoom: true }),
+    onClose: () => highlight(map, null),
+  });
+
+  initSearch($('search'), async (r) => {
+    const withDetails = r.type !== 'province';
+    if (isPhone()) setLegendOpen(false);
+    fit(r.bbox, withDetails);
+    if (r.type === 'growing_area') open('growing_area', { id: r.id });
+    else if (r.type === 'commune') open('commune', { props: { name: r.label, code: r.id } });
+    else if (r.type === 'code') {
+      try {
+        const c = await api('GET', `/api/v1/codes/${encodeURIComponent(r.id)}`);
+        if (c.growing_area) open('growing_area', { id: c.growing_area.id, data: c.growing_area });
+        else if (c.packing_house) open('packing_house', { id: c.packing_house.id, data: c.packing_house });
+      } catch {
+        // The map has moved; without the code's details there is nothing more to show.
+      }
+    }
+  });
+
+  map.on('click', (e) => {
+    hideResults();
+    const hit = pick(map, e.point, coarse());
+    if (!hit) {
+      closeDetails();
+      return;
+    }
+    open(hit.kind, { id: hit.feature.id, props: hit.feature.properties });
+    if (!isPhone()) return;
+    // A phone has room for one panel; and the sheet covers the lower half, so bring what was tapped above it.
+    setLegendOpen(false);
+    const h = map.getContainer().clientHeight;
+    if (e.point.y > h * 0.4) map.panBy([0, e.point.y - h * 0.22]);
+  });
+
+  initMyPlots(map, $('my-plots-button'));
+  onSessionChange((s) => updateMyPlots(map, $('my-plots-button'), s));
+  updateMyPlots(map, $('my-plots-button'), session());
+  await initLegend(map, $('layers'), $('layers-toggle'), () => { if (isPhone()) closeDetails(); });
+}
+
+start();

@@ -12,11 +12,16 @@ if (!base) {
   throw new Error('VT_BASE_URL is not set: these tests are run by `go test ./cmd/vungtrong -run Browser`, which starts the server');
 }
 
-/** Launches chromium with the flags this machine needs (no sandbox as root, no network calls home). */
+/**
+ * Launches chromium with the flags this machine needs (no sandbox as root, no network calls home).
+ * WebGL and the compositor both run on SwiftShader (software): with --disable-gpu the compositor
+ * would be chromium's software one, which blanks most of the map's canvas whenever a scrollable
+ * panel (the details sheet) lies over it.
+ */
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.VT_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    args: ['--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
   });
 }
