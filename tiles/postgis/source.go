@@ -1,7 +1,8 @@
 // Package postgis renders the vector tiles in PostGIS with ST_AsMVT: one query per layer,
 // prepared with the tile's z/x/y as parameters, filtering on a spatial index in the tile's own
 // projection. Tile connections have JIT and parallel gather off (per tile they cost more than
-// they give), and a tile query stops when its request's context ends.
+// they give) and keep one generic plan per query; a tile query stops when its request's
+// context ends.
 package postgis
 
 import (
@@ -39,8 +40,9 @@ func Open(ctx context.Context, url string, opts Options) (*Source, error) {
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	rp["application_name"] = "vungtrong-tiles"
-	rp["jit"] = "off"
-	rp["max_parallel_workers_per_gather"] = "0"
+	for k, v := range Settings() {
+		rp[k] = v
+	}
 	rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = int32(opts.MaxConns)
@@ -50,6 +52,13 @@ func Open(ctx context.Context, url string, opts Options) (*Source, error) {
 		return nil, fmt.Errorf("tiles: %w", err)
 	}
 	return &Source{pool: pool}, nil
+}
+
+// Settings are the session settings of the tile connections: JIT and parallel gather cost a
+// tile more than they give, and one generic plan per query, made once, saves planning each
+// tile with its envelope as constants (which costs about as much as running a z16 tile).
+func Settings() map[string]string {
+	return map[string]string{"jit": "off", "max_parallel_workers_per_gather": "0", "plan_cache_mode": "force_generic_plan"}
 }
 
 // Close closes the pool.
@@ -117,7 +126,9 @@ func Query(layer string, t tiles.ID) (string, []any, error) {
 
 // The queries. Each filters with && on a GiST index (the envelope widened by the buffer) and
 // names only whitelisted attributes. Except for plots (see plotsSQL), $1, $2, $3 are z, x, y
-// and ST_AsMVTGeom clips.
+// and ST_AsMVTGeom clips. Every inner query ends in OFFSET 0, which keeps PostgreSQL from
+// folding it into the outer one: folded, each feature's geometry is computed twice, once for
+// the outer filter and once for ST_AsMVT.
 const (
 	// Plots are small beside a tile, and there are thousands in one: rather than
 	// ST_AsMVTGeom (which clips and repairs each polygon, the larger part of a tile's cost)
@@ -131,10 +142,11 @@ const (
 	plotsSQL = `
 SELECT ST_AsMVT(q, 'plots', 4096, 'geom', 'id') FROM (
   SELECT p.id, p.crop, (round(p.area_ha * 100) / 100)::real AS area_ha,
-         ST_SnapToGrid(ST_TransScale(ST_ForcePolygonCW(CASE WHEN $8 > 0 THEN ST_Simplify(p.geom_3857, $8, true) ELSE p.geom_3857 END),
+         ST_SnapToGrid(ST_TransScale(ST_ForcePolygonCW(CASE WHEN $8::float8 > 0 THEN ST_Simplify(p.geom_3857, $8::float8, true) ELSE p.geom_3857 END),
                                      $5, $6, $7::float8, -$7::float8), 1) AS geom
   FROM plot p
   WHERE p.geom_3857 && ST_MakeEnvelope($1, $2, $3, $4, 3857) AND p.deleted_at IS NULL
+  OFFSET 0
 ) q WHERE NOT ST_IsEmpty(q.geom)`
 
 	// Cells of level z+5: 32 x 32 a tile, and one row around for the buffer.
@@ -144,6 +156,7 @@ SELECT ST_AsMVT(q, 'plot_density', 4096, 'geom') FROM (
          ST_AsMVTGeom(ST_MakePoint(c.sum_x / c.plots, c.sum_y / c.plots), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
   FROM plot_cell c
   WHERE c.level = $1 + 5 AND c.x BETWEEN $2 * 32 - 1 AND $2 * 32 + 32 AND c.y BETWEEN $3 * 32 - 1 AND $3 * 32 + 32
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	growingAreasSQL = `
@@ -161,6 +174,7 @@ SELECT ST_AsMVT(q, 'growing_areas', 4096, 'geom', 'id') FROM (
     HAVING count(*) > 0
   ) c ON true
   WHERE g.footprint_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AND g.deleted_at IS NULL
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	communesSQL = `
@@ -169,6 +183,7 @@ SELECT ST_AsMVT(q, 'communes', 4096, 'geom') FROM (
          ST_AsMVTGeom(ST_Transform(ST_Simplify(c.boundary, $4, true), 3857), ST_TileEnvelope($1, $2, $3), 4096, 16, true) AS geom
   FROM commune c
   WHERE c.scheme = 2025 AND c.boundary && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 16.0 / 4096), 4326)
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	provincesSQL = `
@@ -177,6 +192,7 @@ SELECT ST_AsMVT(q, 'provinces', 4096, 'geom') FROM (
          ST_AsMVTGeom(ST_Transform(ST_Simplify(v.boundary, $4, true), 3857), ST_TileEnvelope($1, $2, $3), 4096, 16, true) AS geom
   FROM province v
   WHERE v.scheme = 2025 AND v.boundary && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 16.0 / 4096), 4326)
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	packingHousesSQL = `
@@ -191,6 +207,7 @@ SELECT ST_AsMVT(q, 'packing_houses', 4096, 'geom', 'id') FROM (
     HAVING count(*) > 0
   ) c ON true
   WHERE h.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND h.deleted_at IS NULL
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	// Livestock tiles say how big a farm is and what it keeps, never whose it is: a
@@ -202,6 +219,7 @@ SELECT ST_AsMVT(q, 'livestock', 4096, 'geom', 'id') FROM (
          ST_AsMVTGeom(ST_Transform(f.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
   FROM livestock_facility f
   WHERE f.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND f.deleted_at IS NULL
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 
 	feedMillsSQL = `
@@ -210,5 +228,6 @@ SELECT ST_AsMVT(q, 'feed_mills', 4096, 'geom', 'id') FROM (
          ST_AsMVTGeom(ST_Transform(m.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
   FROM feed_facility m
   WHERE m.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND m.deleted_at IS NULL
+  OFFSET 0
 ) q WHERE q.geom IS NOT NULL`
 )
