@@ -189,6 +189,24 @@ func TestCacheStaysWithinItsBudget(t *testing.T) {
 	}
 }
 
+func TestFreshEntriesCompressOnlyBigTiles(t *testing.T) {
+	small := []byte(strings.Repeat("vung trong ", 100))
+	big := []byte(strings.Repeat("vung trong ", 5000))
+	if e := Fresh(small); e.Gzip != nil || string(e.Tile()) != string(small) {
+		t.Error("a small fresh tile was compressed")
+	}
+	if e := Fresh(big); e.Gzip == nil || string(e.Tile()) != string(big) {
+		t.Error("a big fresh tile was not compressed")
+	}
+	c := Fresh(small).Compressed()
+	if c.Raw != nil || c.Gzip == nil || string(c.Tile()) != string(small) || c.ETag != Fresh(small).ETag {
+		t.Error("the cached form must be gzip only, with the same ETag")
+	}
+	if e := Fresh(nil).Compressed(); e.Size != 0 || e.Gzip != nil {
+		t.Error("an empty tile has no body")
+	}
+}
+
 func TestEntry(t *testing.T) {
 	tile := []byte(strings.Repeat("vung trong ", 100))
 	e := NewEntry(tile)

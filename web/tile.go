@@ -74,17 +74,26 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request, name, z, x, yExt s
 		return registry.Errorf(registry.ENOTFOUND, "layer %s has tiles from zoom %d to %d, not %d", name, layer.MinZoom, layer.MaxZoom, id.Z)
 	}
 	key := tiles.Key{Layer: name, ID: id}
-	e, ok := s.tileCache.Get(key)
-	if !ok {
-		gen := s.tileCache.Generation()
-		mvt, err := s.svc.Tiles.Tile(r.Context(), name, id)
-		if err != nil {
-			return err // a client that went away is not logged (writeError)
-		}
-		e = tiles.NewEntry(mvt)
-		s.tileCache.Put(key, e, gen)
+	if e, ok := s.tileCache.Get(key); ok {
+		return s.writeTile(w, r, e)
 	}
-	return s.writeTile(w, r, e)
+	gen := s.tileCache.Generation()
+	mvt, err := s.svc.Tiles.Tile(r.Context(), name, id)
+	if err != nil {
+		return err // a client that went away is not logged (writeError)
+	}
+	e := tiles.Fresh(mvt)
+	if err := s.writeTile(w, r, e); err != nil {
+		return err
+	}
+	if s.tileCache.Enabled() {
+		// Compressed for the cache once the answer is out, not before.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		s.tileCache.Put(key, e.Compressed(), gen)
+	}
+	return nil
 }
 
 // writeTile sends a tile: 304 when the client has it, gzipped when it takes gzip, 204 when the
@@ -99,14 +108,15 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	if len(e.Gzip) == 0 {
+	if e.Size == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
 	h.Set("Content-Type", contentTypeMVT)
-	body := e.Gzip
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+	var body []byte
+	if e.Gzip != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		h.Set("Content-Encoding", "gzip")
+		body = e.Gzip
 	} else {
 		body = e.Tile()
 	}
