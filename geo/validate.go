@@ -263,3 +263,46 @@ func jsonKind(v any) string {
 	}
 	return "a number"
 }
+
+// CheckMultiPolygon checks a decoded polygonal geometry (from a Shapefile, KML, WKT...) by the
+// rules ParsePolygonal applies to GeoJSON: finite coordinates, rings closed with at least 4
+// positions, at most lim.MaxVertices positions and, when degrees is set (longitude/latitude
+// input), every position inside Vietnam, naming a latitude/longitude swap.
+func CheckMultiPolygon(mp orb.MultiPolygon, lim Limits, degrees bool) []Problem {
+	c := checker{lim: lim}
+	if len(mp) == 0 {
+		return []Problem{{Message: "the geometry is empty: a plot needs a polygon"}}
+	}
+	for i, poly := range mp {
+		if len(poly) == 0 {
+			c.add(fmt.Sprintf("coordinates[%d]", i), "a polygon needs at least its outer ring", nil)
+		}
+		for j, ring := range poly {
+			path := fmt.Sprintf("coordinates[%d][%d]", i, j)
+			c.vertices += len(ring)
+			finite := true
+			for k, p := range ring {
+				if math.IsNaN(p[0]) || math.IsNaN(p[1]) || math.IsInf(p[0], 0) || math.IsInf(p[1], 0) {
+					c.add(fmt.Sprintf("%s[%d]", path, k), "a coordinate is not a finite number", nil)
+					finite = false
+					break
+				}
+			}
+			switch {
+			case !finite:
+			case len(ring) < 4:
+				c.add(path, fmt.Sprintf("ring has %d positions: a closed ring needs at least 4 (three corners and the first repeated at the end)", len(ring)), nil)
+			case ring[0] != ring[len(ring)-1]:
+				last := ring[len(ring)-1]
+				c.add(path, fmt.Sprintf("ring is not closed: it starts at %s and ends at %s", fmtPoint(ring[0]), fmtPoint(last)), &last)
+			}
+		}
+	}
+	if degrees && len(c.problems) == 0 {
+		c.checkExtent(mp)
+	}
+	if c.vertices > lim.MaxVertices && lim.MaxVertices > 0 {
+		c.add("coordinates", fmt.Sprintf("geometry has %d positions, more than the limit of %d: simplify it", c.vertices, lim.MaxVertices), nil)
+	}
+	return c.result()
+}

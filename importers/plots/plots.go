@@ -1,0 +1,381 @@
+// Package plots opens a survey file of any supported format and turns its features into the
+// registry's ImportPlots: the format is chosen from the file, the coordinate system from the
+// file or the options, attributes are mapped from common Vietnamese column names (or a mapping),
+// and every check that needs no database runs here, feature by feature.
+package plots
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/importers"
+	"github.com/vungtrong/vungtrong/importers/csv"
+	"github.com/vungtrong/vungtrong/importers/geojson"
+	"github.com/vungtrong/vungtrong/importers/gpx"
+	"github.com/vungtrong/vungtrong/importers/kml"
+	"github.com/vungtrong/vungtrong/importers/shapefile"
+	"github.com/vungtrong/vungtrong/importers/textenc"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/vntext"
+)
+
+// Options control how a file is read.
+type Options struct {
+	Limits   importers.Limits
+	Geometry geo.Limits
+	// Encoding overrides text-encoding detection (.dbf, CSV).
+	Encoding textenc.Encoding
+	// CRS overrides the file's coordinate system (--srs, --province); zero SRID = the file's.
+	CRS importers.CRS
+	// Map maps registry fields to the file's columns: {"owner": "TENCHU"}; it is added to the
+	// columns recognised by name.
+	Map map[string]string
+	// Set gives a field one value for every feature: {"crop": "coffee"}.
+	Set map[string]string
+}
+
+// Fields a file may fill, and the column names (folded: lower case, no diacritics, spaces as
+// underscores) recognised for each.
+var fieldColumns = map[string][]string{
+	"id":            {"id", "objectid", "fid", "gid", "ma_thua", "ma_lo", "ma_so", "plot_id", "ma"},
+	"owner":         {"ten_chu", "chu_ho", "ten_chu_ho", "chu_su_dung", "ho_ten", "chu", "owner", "ten_chu_sd"},
+	"owner_id":      {"cccd", "so_cccd", "cmnd", "so_cmnd", "citizen_id"},
+	"crop":          {"cay_trong", "loai_cay", "cay", "crop", "loai_cay_trong"},
+	"variety":       {"giong", "giong_cay", "variety"},
+	"sheet":         {"so_to", "to_bd", "so_to_bd", "sheet", "to"},
+	"parcel":        {"so_thua", "thua", "parcel"},
+	"planting_year": {"nam_trong", "planting_year", "nam"},
+	"commune":       {"ma_xa", "commune_code", "commune"},
+	"land_cert":     {"so_gcn", "gcn", "land_cert_no"},
+	"area_m2":       {"dien_tich", "dt", "dientich", "shape_area", "area_m2", "dt_m2"},
+	"area_ha":       {"dt_ha", "dien_tich_ha", "area_ha", "dientich_ha"},
+}
+
+// FieldNames lists the fields --map and --set accept.
+func FieldNames() []string {
+	var out []string
+	for k := range fieldColumns {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Source reads a file's plots; it implements registry.ImportSource.
+type Source struct {
+	dec     importers.Decoder
+	closer  io.Closer
+	opt     Options
+	crs     importers.CRS
+	counted *countingReader
+	size    int64
+	// columns maps a field to the file column that fills it, found at the first feature.
+	columns map[string]string
+	first   bool
+}
+
+// Open opens the file at path.
+func Open(path string, opt Options) (*Source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder: name the .shp, .zip, .kml, .kmz, .geojson, .gpx or .csv file", path)
+	}
+	for field := range opt.Map {
+		if _, ok := fieldColumns[field]; !ok {
+			return nil, fmt.Errorf("--map %s: no such field; the fields are %s", field, strings.Join(FieldNames(), ", "))
+		}
+	}
+	for field := range opt.Set {
+		if _, ok := fieldColumns[field]; !ok || field == "id" {
+			return nil, fmt.Errorf("--set %s: no such field; the fields are %s", field, strings.Join(FieldNames(), ", "))
+		}
+	}
+	s := &Source{opt: opt, size: st.Size(), first: true}
+	ext := strings.ToLower(filepath.Ext(path))
+	format := ext
+	if ext == ".zip" {
+		format = ".shp"
+		if z, err := importers.OpenZip(path, "the zip", opt.Limits); err == nil {
+			for _, e := range z.File {
+				if strings.EqualFold(filepath.Ext(e.Name), ".kml") {
+					format = ".kmz"
+				}
+			}
+			z.Close()
+		}
+	}
+	switch format {
+	case ".shp", ".shx", ".dbf":
+		d, err := shapefile.Open(path, shapefile.Options{Limits: opt.Limits, Encoding: opt.Encoding})
+		if err != nil {
+			return nil, err
+		}
+		s.dec, s.closer = d, d
+	case ".kml", ".kmz":
+		d, err := kml.Open(path, opt.Limits)
+		if err != nil {
+			return nil, err
+		}
+		s.dec, s.closer = d, d
+	case ".geojson", ".json":
+		f, r, err := s.openCounted(path)
+		if err != nil {
+			return nil, err
+		}
+		d, err := geojson.NewDecoder(r, opt.Limits)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		s.dec, s.closer = d, f
+	case ".gpx":
+		f, r, err := s.openCounted(path)
+		if err != nil {
+			return nil, err
+		}
+		s.dec, s.closer = gpx.NewDecoder(r, gpx.Options{Limits: opt.Limits}), f
+	case ".csv", ".txt", ".tsv":
+		f, r, err := s.openCounted(path)
+		if err != nil {
+			return nil, err
+		}
+		d, err := csv.NewDecoder(r, csv.Options{Limits: opt.Limits, Encoding: opt.Encoding})
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		s.dec, s.closer = d, f
+	default:
+		return nil, fmt.Errorf("%s: the format is not known from its name; import .shp (or a .zip of one), .kml, .kmz, .geojson, .gpx or .csv", filepath.Base(path))
+	}
+	s.crs = s.dec.Info().CRS
+	if opt.CRS.SRID != 0 {
+		s.crs = opt.CRS
+	}
+	return s, nil
+}
+
+func (s *Source) openCounted(path string) (*os.File, io.Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.counted = &countingReader{r: f}
+	return f, bufio.NewReaderSize(s.counted, 1<<16), nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Progress returns the bytes read and the file size, when the format allows telling.
+func (s *Source) Progress() (done, total int64) {
+	if s.counted == nil {
+		return 0, 0
+	}
+	return s.counted.n, s.size
+}
+
+// Close closes the file.
+func (s *Source) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// Describe says what was read: format, coordinate system, encoding.
+func (s *Source) Describe() map[string]string {
+	info := s.dec.Info()
+	d := map[string]string{"format": info.Format}
+	if s.crs.SRID != 0 {
+		d["crs"] = fmt.Sprintf("%s, SRID %d (from %s)", s.crs.Name, s.crs.SRID, s.crs.From)
+	}
+	if info.Encoding != "" {
+		d["encoding"] = info.Encoding
+	}
+	if info.Layer != "" {
+		d["layer"] = info.Layer
+	}
+	if len(s.columns) > 0 {
+		var cols []string
+		for f, c := range s.columns {
+			cols = append(cols, f+"="+c)
+		}
+		sort.Strings(cols)
+		d["columns"] = strings.Join(cols, ", ")
+	}
+	return d
+}
+
+// Next returns the next plot, or io.EOF.
+func (s *Source) Next() (*registry.ImportPlot, error) {
+	f, err := s.dec.Next()
+	if err != nil {
+		return nil, err
+	}
+	if s.first {
+		s.first = false
+		s.columns = s.findColumns(f.Props)
+		if err := s.checkCRS(f); err != nil {
+			return nil, err
+		}
+	}
+	p := &registry.ImportPlot{N: f.N, SRID: s.crs.SRID}
+	for _, pr := range f.Problems {
+		p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: pr.Field, Message: pr.Message})
+	}
+	values := map[string]string{}
+	for _, pr := range f.Props {
+		values[pr.Name] = pr.Value
+	}
+	get := func(field string) string {
+		if v, ok := s.opt.Set[field]; ok {
+			return vntext.Clean(v)
+		}
+		if col, ok := s.columns[field]; ok {
+			return vntext.Clean(values[col])
+		}
+		return ""
+	}
+	p.ExternalID = get("id")
+	if p.ExternalID == "" {
+		p.ExternalID = f.ID
+	}
+	if p.ExternalID == "" {
+		p.ExternalID = "#" + strconv.Itoa(f.N)
+	}
+	p.Crop, p.Variety, p.Commune = get("crop"), get("variety"), get("commune")
+	p.Sheet, p.Parcel, p.LandCert = get("sheet"), get("parcel"), get("land_cert")
+	p.Owner, p.OwnerID = get("owner"), get("owner_id")
+	if y := get("planting_year"); y != "" {
+		n, err := strconv.ParseFloat(y, 64)
+		if err != nil || n != math.Trunc(n) || n < 1900 || n > 2100 {
+			p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: s.columns["planting_year"], Message: fmt.Sprintf("planting year %q is not a year between 1900 and 2100", y)})
+		} else {
+			p.PlantingYear = int(n)
+		}
+	}
+	for field, factor := range map[string]float64{"area_ha": 1, "area_m2": 1e-4} {
+		if a := get(field); a != "" {
+			v, err := strconv.ParseFloat(strings.Replace(a, ",", ".", 1), 64)
+			if err != nil || v < 0 || math.IsInf(v, 0) {
+				p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: s.columns[field], Message: fmt.Sprintf("declared area %q is not a number", a)})
+			} else if p.DeclaredAreaHa == 0 {
+				p.DeclaredAreaHa = v * factor
+			}
+		}
+	}
+	mp, msg := polygonal(f.Geometry)
+	if msg != "" {
+		p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: "geometry", Message: msg})
+		return p, nil
+	}
+	for _, pr := range geo.CheckMultiPolygon(mp, s.opt.Geometry, !s.crs.Projected) {
+		d := registry.Detail{Feature: f.N, Field: "geometry", Message: pr.Message}
+		if pr.Path != "" {
+			d.Field = "geometry." + pr.Path
+		}
+		if pr.Location != nil {
+			d.Location = []float64{pr.Location[0], pr.Location[1]}
+		}
+		p.Problems = append(p.Problems, d)
+	}
+	if len(p.Problems) == 0 {
+		p.WKB, err = wkb.Marshal(mp)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// polygonal returns g as a MultiPolygon, or why it cannot be a plot.
+func polygonal(g orb.Geometry) (orb.MultiPolygon, string) {
+	switch g := g.(type) {
+	case nil:
+		return nil, "the feature has no geometry: a plot needs its boundary polygon"
+	case orb.Polygon:
+		return orb.MultiPolygon{g}, ""
+	case orb.MultiPolygon:
+		return g, ""
+	case orb.Collection:
+		var mp orb.MultiPolygon
+		for _, x := range g {
+			sub, msg := polygonal(x)
+			if msg != "" {
+				return nil, "a geometry collection holding a " + strings.ToLower(x.GeoJSONType()) + ": " + msg
+			}
+			mp = append(mp, sub...)
+		}
+		return mp, ""
+	case orb.Point, orb.MultiPoint:
+		return nil, fmt.Sprintf("the geometry is a %s, but a plot needs a polygon (its boundary): import points as --layer facilities", g.GeoJSONType())
+	case orb.LineString, orb.MultiLineString:
+		return nil, fmt.Sprintf("the geometry is a %s, but a plot needs a polygon: if the line goes around the plot, close it into a polygon", g.GeoJSONType())
+	}
+	return nil, fmt.Sprintf("the geometry is a %s, but a plot needs a polygon", g.GeoJSONType())
+}
+
+// findColumns matches fields to the columns of the first feature: --map first, then the
+// recognised names.
+func (s *Source) findColumns(props []importers.Prop) map[string]string {
+	cols := map[string]string{}
+	folded := map[string]string{}
+	for _, p := range props {
+		folded[strings.ReplaceAll(vntext.Fold(p.Name), " ", "_")] = p.Name
+	}
+	for field, names := range fieldColumns {
+		if col, ok := s.opt.Map[field]; ok {
+			cols[field] = col
+			continue
+		}
+		for _, n := range names {
+			if col, ok := folded[n]; ok {
+				cols[field] = col
+				break
+			}
+		}
+	}
+	return cols
+}
+
+// checkCRS refuses a file without a coordinate system whose coordinates are clearly not
+// degrees, saying how to name one.
+func (s *Source) checkCRS(f *importers.Feature) error {
+	if f.Geometry == nil {
+		return nil
+	}
+	b := f.Geometry.Bound()
+	if s.crs.SRID == 0 {
+		s.crs = importers.CRS{SRID: 4326, Name: "WGS 84 (longitude/latitude, assumed: the file names no coordinate system)", From: "default"}
+	}
+	if s.crs.Projected || (math.Abs(b.Min[0]) <= 180 && math.Abs(b.Max[0]) <= 180 && math.Abs(b.Min[1]) <= 90 && math.Abs(b.Max[1]) <= 90) {
+		return nil
+	}
+	hint := ""
+	if b.Min[0] > 100_000 && b.Max[0] < 900_000 && b.Min[1] > 900_000 && b.Max[1] < 2_700_000 {
+		hint = fmt.Sprintf(" They look like VN-2000 metres (x %.0f, y %.0f): name the province with --province (e.g. --province 66 for Đắk Lắk) or the zone with --srs (e.g. --srs EPSG:9218).", b.Min[0], b.Min[1])
+	}
+	return importers.Errorf(fmt.Sprintf("feature %d", f.N), "coordinates (%.1f, %.1f) are not longitude/latitude degrees, and the file names no coordinate system (no .prj).%s", b.Min[0], b.Min[1], hint)
+}

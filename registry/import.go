@@ -1,0 +1,108 @@
+package registry
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Imports bring survey files (Shapefile, KML, GeoJSON, GPX, CSV) into the registry. A decoder in
+// importers/ turns a file into ImportPlots; a PlotImporter checks them all (the API's checks,
+// plus overlaps) and stores them in one transaction, or nothing.
+
+// What to do with a feature that fails a check.
+const (
+	OnInvalidReject = "reject" // the whole import fails; nothing is stored (the default)
+	OnInvalidSkip   = "skip"   // the feature is left out and reported; the rest is stored
+	OnInvalidRepair = "repair" // an invalid geometry is repaired (ST_MakeValid) and the area change reported; other problems reject
+)
+
+// ImportPlot is one plot read from a file, before any check that needs the database.
+type ImportPlot struct {
+	// N is the 1-based number of the feature (or row) in the file.
+	N int
+	// ExternalID is the file's own id of the feature, or "#N" when it has none.
+	ExternalID string
+	// WKB is the geometry in the file's coordinate system (SRID), 2D.
+	WKB  []byte
+	SRID int
+	// Attributes, as text from the file (NFC); empty when absent.
+	Crop, Variety, Commune, Sheet, Parcel, LandCert string
+	// Owner is the owner's name (a household), OwnerID their citizen ID when the file has one.
+	Owner, OwnerID string
+	PlantingYear   int
+	// DeclaredAreaHa is the area the file states, 0 when none.
+	DeclaredAreaHa float64
+	// Problems found while decoding (an attribute that is not a number, a line where a polygon
+	// was expected); the feature is refused with them.
+	Problems []Detail
+}
+
+// ImportSource yields a file's plots one at a time; Next returns io.EOF at the end. An error
+// other than io.EOF means the file cannot be read any further (truncated, corrupt).
+type ImportSource interface {
+	Next() (*ImportPlot, error)
+}
+
+// ImportOptions control one import.
+type ImportOptions struct {
+	// Source names where the plots come from (a survey, a file); with each plot's external id it
+	// matches plots of an earlier import of the same source.
+	Source    string
+	DryRun    bool
+	OnInvalid string
+	// Province is the province (2025 code) for plots whose location does not say.
+	Province string
+	// DeclaredAreaTolerance is the relative difference between a declared and the computed area
+	// above which a warning is given (0.1 = 10%).
+	DeclaredAreaTolerance float64
+	// OverlapTolerance is the share of the smaller plot that two plots may overlap by before it
+	// is a problem (surveys of neighbouring fields overlap by slivers).
+	OverlapTolerance float64
+	// Progress, when set, is called as the import advances.
+	Progress func(stage string, done, total int)
+	// Describe is shown in the audit log and the report: format, coordinate system, encoding.
+	Describe map[string]string
+}
+
+// ImportReport says what an import did, or would do, and every problem found.
+type ImportReport struct {
+	Source    string            `json:"source"`
+	About     map[string]string `json:"about,omitempty"`
+	DryRun    bool              `json:"dry_run"`
+	Committed bool              `json:"committed"`
+	Features  int               `json:"features"`
+	Added     int               `json:"added"`
+	Updated   int               `json:"updated"`
+	Unchanged int               `json:"unchanged"`
+	Skipped   int               `json:"skipped"`
+	Repaired  int               `json:"repaired"`
+	// Problems refused a feature; Warnings did not (a declared area that differs).
+	Problems []Detail    `json:"problems"`
+	Warnings []Detail    `json:"warnings"`
+	Elapsed  Duration    `json:"elapsed_ms"`
+	Started  time.Time   `json:"started"`
+	Stages   []StageTime `json:"stages,omitempty"`
+}
+
+// StageTime is how long one stage of an import took.
+type StageTime struct {
+	Stage   string   `json:"stage"`
+	Elapsed Duration `json:"elapsed_ms"`
+}
+
+// Duration marshals as whole milliseconds.
+type Duration time.Duration
+
+// MarshalJSON writes d in milliseconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, time.Duration(d).Milliseconds(), 10), nil
+}
+
+// PlotImporter checks and stores the plots of a file.
+type PlotImporter interface {
+	// ImportPlots reads src to the end and stores its plots in one transaction. With problems
+	// and OnInvalid reject (or DryRun) nothing is stored; the report lists every problem and the
+	// error is an EINVALID *Error carrying them.
+	ImportPlots(ctx context.Context, src ImportSource, opt ImportOptions) (*ImportReport, error)
+}

@@ -1,0 +1,604 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/vntext"
+)
+
+// PlotImporter stores the plots of a file in one transaction: the features are copied into a
+// staging table, every check runs there in SQL over the whole file at once (validity, extent,
+// area, crop, commune, duplicate ids, overlaps within the file and with the registry,
+// jurisdiction), and only when nothing is wrong (or the caller chose to skip or repair) are they
+// moved into plot: new external ids inserted, changed ones updated as new versions (the history
+// trigger keeps the earlier ones), unchanged ones left alone.
+type PlotImporter struct {
+	db    *DB
+	plots *PlotService
+}
+
+var _ registry.PlotImporter = (*PlotImporter)(nil)
+
+// NewPlotImporter returns an importer that checks geometries with plots' limits and places
+// plots with its default province.
+func NewPlotImporter(db *DB, plots *PlotService) *PlotImporter {
+	return &PlotImporter{db: db, plots: plots}
+}
+
+// errDryRun rolls back a dry run that found nothing wrong.
+var errDryRun = errors.New("dry run")
+
+// maxReported bounds the problems a report lists; the rest are counted.
+const maxReported = 10000
+
+type importRun struct {
+	ctx    context.Context
+	tx     pgx.Tx
+	opt    registry.ImportOptions
+	rep    *registry.ImportReport
+	actor  registry.Actor
+	stage  time.Time
+	bad    map[int]bool // features refused
+	hidden int          // problems beyond maxReported
+}
+
+func (r *importRun) problem(d registry.Detail) {
+	r.bad[d.Feature] = true
+	if len(r.rep.Problems) >= maxReported {
+		r.hidden++
+		return
+	}
+	r.rep.Problems = append(r.rep.Problems, d)
+}
+
+func (r *importRun) warn(d registry.Detail) {
+	if len(r.rep.Warnings) < maxReported {
+		r.rep.Warnings = append(r.rep.Warnings, d)
+	}
+}
+
+func (r *importRun) done(stage string) {
+	now := time.Now()
+	r.rep.Stages = append(r.rep.Stages, registry.StageTime{Stage: stage, Elapsed: registry.Duration(now.Sub(r.stage))})
+	r.stage = now
+	if r.opt.Progress != nil {
+		r.opt.Progress(stage, r.rep.Features, r.rep.Features)
+	}
+}
+
+// ImportPlots implements registry.PlotImporter.
+func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSource, opt registry.ImportOptions) (*registry.ImportReport, error) {
+	if opt.OnInvalid == "" {
+		opt.OnInvalid = registry.OnInvalidReject
+	}
+	switch opt.OnInvalid {
+	case registry.OnInvalidReject, registry.OnInvalidSkip, registry.OnInvalidRepair:
+	default:
+		return nil, registry.Errorf(registry.EINVALID, "on-invalid %q: use reject, skip or repair", opt.OnInvalid)
+	}
+	if opt.DeclaredAreaTolerance == 0 {
+		opt.DeclaredAreaTolerance = 0.1
+	}
+	if opt.OverlapTolerance == 0 {
+		opt.OverlapTolerance = 0.01
+	}
+	if strings.TrimSpace(opt.Source) == "" {
+		return nil, registry.Errorf(registry.EINVALID, "an import needs a source name (the survey or file it comes from)")
+	}
+	opt.Source = vntext.Clean(opt.Source)
+	actor, _ := registry.ActorFromContext(ctx)
+	if actor.Role != registry.RoleAdmin && actor.Role != registry.RoleOfficer {
+		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import plots: officers import survey files for their provinces", cmpOr(actor.Role, "public"))
+	}
+	start := time.Now()
+	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
+		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
+	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}}
+	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
+		r.tx = tx
+		if err := im.stageRows(r, src); err != nil {
+			return err
+		}
+		if err := im.check(r); err != nil {
+			return err
+		}
+		if r.hidden > 0 {
+			rep.Problems = append(rep.Problems, registry.Detail{Message: fmt.Sprintf("and %d more problems", r.hidden)})
+		}
+		if len(r.bad) > 0 && opt.OnInvalid != registry.OnInvalidSkip {
+			return registry.Invalid(rep.Problems)
+		}
+		rep.Skipped = len(r.bad)
+		if err := im.write(r); err != nil {
+			return err
+		}
+		if opt.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	rep.Elapsed = registry.Duration(time.Since(start))
+	switch {
+	case errors.Is(err, errDryRun):
+		return rep, nil
+	case err != nil:
+		rep.Added, rep.Updated, rep.Unchanged = 0, 0, 0
+		if registry.ErrorCode(err) == registry.EINVALID {
+			im.db.auditRefusal(ctx, auditEntry{Action: "plot.import", Outcome: "rejected", ObjectType: "import",
+				Reason: fmt.Sprintf("%s: %d problems in %d features", opt.Source, len(rep.Problems), len(r.bad))})
+		}
+		return rep, err
+	}
+	rep.Committed = true
+	return rep, nil
+}
+
+// stageRows copies the file's plots into a temporary table, collecting the problems the
+// decoder found.
+func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error {
+	_, err := r.tx.Exec(r.ctx, `
+		CREATE TEMP TABLE import_stage (
+			n int NOT NULL, external_id text NOT NULL, srid int NOT NULL, wkb bytea NOT NULL,
+			crop text, variety text, commune text, sheet text, parcel text, land_cert text,
+			owner text, owner_id text, planting_year smallint, declared_ha float8
+		) ON COMMIT DROP`)
+	if err != nil {
+		return err
+	}
+	rows := &stageSource{src: src, r: r}
+	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{"import_stage"},
+		[]string{"n", "external_id", "srid", "wkb", "crop", "variety", "commune", "sheet", "parcel", "land_cert", "owner", "owner_id", "planting_year", "declared_ha"},
+		rows); err != nil {
+		if rows.fileErr != nil {
+			return fileError(rows.fileErr)
+		}
+		return err
+	}
+	r.done("read")
+	if r.rep.Features == 0 {
+		return registry.Errorf(registry.EINVALID, "the file holds no features")
+	}
+	return nil
+}
+
+// fileError turns an error that stopped reading the file into EINVALID.
+func fileError(err error) error {
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &registry.Error{Code: registry.EINVALID, Message: "the file cannot be read: " + err.Error()}
+}
+
+// stageSource feeds COPY from an ImportSource.
+type stageSource struct {
+	src     registry.ImportSource
+	r       *importRun
+	cur     []any
+	fileErr error
+	srids   map[int]bool
+}
+
+func (s *stageSource) Next() bool {
+	for {
+		p, err := s.src.Next()
+		if err == io.EOF {
+			return false
+		}
+		if err != nil {
+			s.fileErr = err
+			return false
+		}
+		s.r.rep.Features++
+		if s.r.opt.Progress != nil && s.r.rep.Features%5000 == 0 {
+			s.r.opt.Progress("read", s.r.rep.Features, 0)
+		}
+		if len(p.Problems) > 0 {
+			for _, d := range p.Problems {
+				s.r.problem(d)
+			}
+			continue
+		}
+		var year, declared any
+		if p.PlantingYear != 0 {
+			year = int16(p.PlantingYear)
+		}
+		if p.DeclaredAreaHa > 0 {
+			declared = p.DeclaredAreaHa
+		}
+		s.cur = []any{int32(p.N), p.ExternalID, int32(p.SRID), p.WKB, p.Crop, p.Variety, p.Commune, p.Sheet, p.Parcel,
+			p.LandCert, p.Owner, p.OwnerID, year, declared}
+		return true
+	}
+}
+
+func (s *stageSource) Values() ([]any, error) { return s.cur, nil }
+func (s *stageSource) Err() error {
+	if s.fileErr != nil {
+		return s.fileErr
+	}
+	return nil
+}
+
+// check runs every check over the staged plots.
+func (im *PlotImporter) check(r *importRun) error {
+	ctx, tx := r.ctx, r.tx
+	// The coordinate systems must be known to PostGIS.
+	var unknown []int32
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT s.srid), '{}') FROM import_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys r WHERE r.srid = s.srid)`).Scan(&unknown); err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", unknown[0])
+	}
+	// Geometries in WGS 84, with validity, area and the crop resolved.
+	_, err := tx.Exec(ctx, `
+		CREATE TEMP TABLE import_plot ON COMMIT DROP AS
+		SELECT s.n, s.external_id, g.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
+		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
+		       ST_IsValid(g.geom) AS valid, NULL::float8 AS area_ha,
+		       NULL::text AS province_code, NULL::text AS commune_code, NULL::bigint AS producer_id,
+		       NULL::bigint AS plot_id, false AS repaired
+		FROM import_stage s
+		CROSS JOIN LATERAL (SELECT ST_Multi(CASE WHEN s.srid = 4326 THEN ST_GeomFromWKB(s.wkb, 4326)
+		                                         ELSE ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326) END) AS geom) g
+		LEFT JOIN LATERAL (SELECT code FROM crop
+		                   WHERE s.crop <> '' AND (code = lower(s.crop) OR fold_key = fold(s.crop) OR lower(name_en) = lower(s.crop))
+		                   LIMIT 1) c ON true`)
+	if err != nil {
+		return err
+	}
+	r.done("transform")
+	// Validity: the reason and the place, or a repair when asked.
+	if r.opt.OnInvalid == registry.OnInvalidRepair {
+		rows, err := tx.Query(ctx, `
+			WITH fixed AS (
+				UPDATE import_plot SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)), repaired = true, valid = true
+				WHERE NOT valid
+				RETURNING n, geom)
+			SELECT f.n, ST_Area(f.geom::geography) / 10000, ST_Area(ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326)::geography) / 10000
+			FROM fixed f JOIN import_stage s USING (n) ORDER BY f.n`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var n int
+			var after, before float64
+			if err := rows.Scan(&n, &after, &before); err != nil {
+				rows.Close()
+				return err
+			}
+			r.rep.Repaired++
+			r.warn(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("invalid geometry repaired: area %s ha before, %s ha after", ftoa(round(before, 4)), ftoa(round(after, 4)))})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT n, (d).reason, ST_X((d).location), ST_Y((d).location)
+		FROM (SELECT n, ST_IsValidDetail(geom) AS d FROM import_plot WHERE NOT valid OR ST_IsEmpty(geom)) x ORDER BY n`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var n int
+		var reason *string
+		var x, y *float64
+		if err := rows.Scan(&n, &reason, &x, &y); err != nil {
+			rows.Close()
+			return err
+		}
+		msg := "the geometry is empty"
+		if reason != nil {
+			msg = "invalid geometry: " + cmpOr(validityReasons[*reason], *reason)
+			if x != nil && y != nil {
+				msg += fmt.Sprintf(" at %s, %s", ftoa(round(*x, 7)), ftoa(round(*y, 7)))
+			}
+			msg += " (--on-invalid repair fixes it and reports the area change)"
+		}
+		d := registry.Detail{Feature: n, Field: "geometry", Message: msg}
+		if x != nil && y != nil {
+			d.Location = []float64{*x, *y}
+		}
+		r.problem(d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE valid`); err != nil {
+		return err
+	}
+	r.done("validity")
+	// Extent, area, crop, commune, duplicates: one pass, one row per problem.
+	lim := im.plots.Limits
+	b := geo.VietnamBound
+	rows, err = tx.Query(ctx, `
+		SELECT n, field, message FROM (
+		  SELECT n, 'geometry' AS field, format('after conversion to WGS 84 the plot lies outside Vietnam (near %s, %s): check the coordinate system (--province or --srs)',
+		         round(ST_X(ST_PointOnSurface(geom))::numeric, 5), round(ST_Y(ST_PointOnSurface(geom))::numeric, 5)) AS message
+		  FROM import_plot WHERE valid AND NOT ST_Within(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+		  UNION ALL
+		  SELECT n, 'geometry', format('plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot', round(area_ha::numeric, 6), $5::float8)
+		  FROM import_plot WHERE valid AND $5 > 0 AND area_ha < $5
+		  UNION ALL
+		  SELECT n, 'geometry', format('plot area is %s ha, above the maximum of %s ha: a plot is one field', round(area_ha::numeric, 2), $6::float8)
+		  FROM import_plot WHERE valid AND $6 > 0 AND area_ha > $6
+		  UNION ALL
+		  SELECT n, 'geometry', format('%s positions, more than the limit of %s', ST_NPoints(geom), $7::int)
+		  FROM import_plot WHERE $7 > 0 AND ST_NPoints(geom) > $7
+		  UNION ALL
+		  SELECT n, 'crop', CASE WHEN coalesce(crop_input, '') = ''
+		         THEN 'no crop: name the column with --map crop=COLUMN, or give every plot one with --set crop=coffee'
+		         ELSE format('unknown crop %L: use a crop of the list (cà phê, sầu riêng, hồ tiêu, chè... see GET /api/v1/crops)', crop_input) END
+		  FROM import_plot WHERE crop IS NULL
+		  UNION ALL
+		  SELECT i.n, 'commune', format('commune %L is not a commune code of the 2025 list', i.commune)
+		  FROM import_plot i WHERE i.commune <> '' AND NOT EXISTS (SELECT 1 FROM commune c WHERE c.scheme = 2025 AND c.code = i.commune)
+		  UNION ALL
+		  SELECT n, 'id', format('id %L is used by feature %s too: ids must be unique in a file', external_id, first_n)
+		  FROM (SELECT n, external_id, min(n) OVER (PARTITION BY external_id) AS first_n FROM import_plot) d WHERE n <> first_n
+		) p ORDER BY n, field`, b.Min[0], b.Min[1], b.Max[0], b.Max[1], lim.MinAreaHa, lim.MaxAreaHa, lim.MaxVertices)
+	if err != nil {
+		return err
+	}
+	if err := r.collect(rows); err != nil {
+		return err
+	}
+	// Declared areas that disagree: a warning, not a refusal.
+	rows, err = tx.Query(ctx, `
+		SELECT n, format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', round(declared_ha::numeric, 4), round(area_ha::numeric, 4),
+		       round((100 * abs(declared_ha - area_ha) / area_ha)::numeric, 1))
+		FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha ORDER BY n`, r.opt.DeclaredAreaTolerance)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var d registry.Detail
+		if err := rows.Scan(&d.Feature, &d.Message); err != nil {
+			rows.Close()
+			return err
+		}
+		d.Field = "declared area"
+		r.warn(d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.done("attributes")
+	if err := im.checkOverlaps(r); err != nil {
+		return err
+	}
+	return im.place(r)
+}
+
+func (r *importRun) collect(rows pgx.Rows) error {
+	defer rows.Close()
+	for rows.Next() {
+		var d registry.Detail
+		if err := rows.Scan(&d.Feature, &d.Field, &d.Message); err != nil {
+			return err
+		}
+		r.problem(d)
+	}
+	return rows.Err()
+}
+
+// checkOverlaps reports plots whose interiors overlap another plot of the file, or a plot
+// already registered (other than the one the feature replaces), by more than the tolerance
+// share of the smaller one: neighbours that share an edge, or overlap by a survey sliver, pass.
+func (im *PlotImporter) checkOverlaps(r *importRun) error {
+	ctx, tx := r.ctx, r.tx
+	if _, err := tx.Exec(ctx, `CREATE INDEX ON import_plot USING gist (geom) WHERE valid; ANALYZE import_plot`); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `
+		SELECT b.n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', a.n, round(o.m2::numeric, 1),
+		       round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1))
+		FROM import_plot a
+		JOIN import_plot b ON a.n < b.n AND a.geom && b.geom AND b.valid
+		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2) o
+		WHERE a.valid AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
+		  AND o.m2 > $1 * 10000 * least(a.area_ha, b.area_ha)
+		ORDER BY b.n`, r.opt.OverlapTolerance)
+	if err != nil {
+		return err
+	}
+	if err := r.collect(rows); err != nil {
+		return err
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT i.n, 'geometry', format('overlaps registered plot %s%s by %s m² (%s%% of the smaller plot)', p.id,
+		       CASE WHEN p.external_id IS NOT NULL THEN format(' (%s %s)', nullif(p.source, ''), p.external_id) ELSE '' END,
+		       round(o.m2::numeric, 1), round((100 * o.m2 / (10000 * least(i.area_ha, p.area_ha)))::numeric, 1))
+		FROM import_plot i
+		JOIN plot p ON p.geom && i.geom AND p.deleted_at IS NULL
+		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(i.geom, p.geom)::geography) AS m2) o
+		WHERE i.valid AND NOT (p.source = $2 AND p.external_id = i.external_id)
+		  AND ST_Intersects(i.geom, p.geom) AND NOT ST_Touches(i.geom, p.geom)
+		  AND o.m2 > $1 * 10000 * least(i.area_ha, p.area_ha)
+		ORDER BY i.n`, r.opt.OverlapTolerance, r.opt.Source)
+	if err != nil {
+		return err
+	}
+	if err := r.collect(rows); err != nil {
+		return err
+	}
+	r.done("overlaps")
+	return nil
+}
+
+// place fills each plot's province and commune (from its commune code, else the commune or
+// province boundary holding it, else --province, else the configured default) and checks that
+// the caller may write there.
+func (im *PlotImporter) place(r *importRun) error {
+	ctx, tx := r.ctx, r.tx
+	fallback := cmpOr(r.opt.Province, im.plots.DefaultProvince)
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET commune_code = c.code, province_code = c.province_code
+		FROM commune c WHERE i.commune <> '' AND c.scheme = 2025 AND c.code = i.commune`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET commune_code = x.code, province_code = x.province_code
+		FROM (SELECT i2.n, c.code, c.province_code FROM import_plot i2
+		      CROSS JOIN LATERAL (SELECT c.code, c.province_code FROM commune c
+		                          WHERE c.scheme = 2025 AND c.boundary && ST_PointOnSurface(i2.geom)
+		                            AND ST_Intersects(c.boundary, ST_PointOnSurface(i2.geom)) LIMIT 1) c
+		      WHERE i2.valid AND i2.province_code IS NULL) x
+		WHERE i.n = x.n`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET province_code = coalesce(
+		    (SELECT v.code FROM province v WHERE v.scheme = 2025 AND v.boundary && ST_PointOnSurface(i.geom)
+		       AND ST_Intersects(v.boundary, ST_PointOnSurface(i.geom)) LIMIT 1), nullif($1, ''))
+		WHERE i.valid AND i.province_code IS NULL`, fallback); err != nil {
+		return err
+	}
+	if r.opt.Province != "" {
+		rows, err := tx.Query(ctx, `SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
+			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`, r.opt.Province)
+		if err != nil {
+			return err
+		}
+		if err := r.collect(rows); err != nil {
+			return err
+		}
+	}
+	if r.actor.Role == registry.RoleAdmin {
+		r.done("placement")
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM import_plot WHERE valid ORDER BY n`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int
+		var pl registry.Place
+		if err := rows.Scan(&n, &pl.ProvinceCode, &pl.CommuneCode); err != nil {
+			return err
+		}
+		if registry.PlotAccess(r.actor, pl) < registry.AccessWrite {
+			r.problem(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("the plot lies in province %s, commune %s: outside your jurisdiction",
+				cmpOr(pl.ProvinceCode, "(unknown)"), cmpOr(pl.CommuneCode, "(unknown)"))})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.done("placement")
+	return nil
+}
+
+// write moves the checked plots into the registry: owners as household producers, changed
+// plots as new versions, new plots inserted; then one audit entry and the tile invalidation.
+func (im *PlotImporter) write(r *importRun) error {
+	ctx, tx := r.ctx, r.tx
+	actor := actorName(ctx)
+	if len(r.bad) > 0 {
+		bad := make([]int32, 0, len(r.bad))
+		for n := range r.bad {
+			bad = append(bad, int32(n))
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM import_plot WHERE n = ANY($1)`, bad); err != nil {
+			return err
+		}
+	}
+	// Owners: matched by citizen ID anywhere in the registry, else by their folded name within
+	// this source; new ones become household producers.
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET producer_id = p.id FROM producer p
+		WHERE i.owner_id <> '' AND p.citizen_id = i.owner_id AND p.deleted_at IS NULL`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO producer (kind, name, citizen_id, province_code, commune_code, source, external_id, created_by, updated_by)
+		SELECT DISTINCT ON (key) 'household', owner, nullif(owner_id, ''), province_code, commune_code, $1, key, $2, $2
+		FROM (SELECT *, CASE WHEN owner_id <> '' THEN 'cccd:' || owner_id ELSE 'owner:' || fold(owner) END AS key
+		      FROM import_plot WHERE owner <> '' AND producer_id IS NULL) o
+		ORDER BY key, n
+		ON CONFLICT DO NOTHING`, r.opt.Source, actor); err != nil {
+		return mapError(err)
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET producer_id = p.id FROM producer p
+		WHERE i.owner <> '' AND i.producer_id IS NULL AND p.source = $1
+		  AND p.external_id = CASE WHEN i.owner_id <> '' THEN 'cccd:' || i.owner_id ELSE 'owner:' || fold(i.owner) END`, r.opt.Source); err != nil {
+		return err
+	}
+	// The plots this source already has.
+	if _, err := tx.Exec(ctx, `
+		UPDATE import_plot i SET plot_id = p.id FROM plot p
+		WHERE p.source = $1 AND p.external_id = i.external_id AND p.deleted_at IS NULL`, r.opt.Source); err != nil {
+		return err
+	}
+	var extent [4]*float64
+	if err := tx.QueryRow(ctx, `
+		SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
+		  SELECT ST_Extent(g) AS e FROM (SELECT geom AS g FROM import_plot
+		                                  UNION ALL SELECT p.geom FROM plot p JOIN import_plot i ON p.id = i.plot_id) x) y`).
+		Scan(&extent[0], &extent[1], &extent[2], &extent[3]); err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE plot p SET geom = i.geom, crop = i.crop, variety = nullif(i.variety, ''), producer_id = coalesce(i.producer_id, p.producer_id),
+		       province_code = i.province_code, commune_code = i.commune_code, planting_year = i.planting_year,
+		       cadastral_sheet = nullif(i.sheet, ''), cadastral_parcel = nullif(i.parcel, ''), land_cert_no = nullif(i.land_cert, ''),
+		       version = p.version + 1, updated_at = now(), updated_by = $1
+		FROM import_plot i
+		WHERE p.id = i.plot_id AND (
+		      p.geom IS DISTINCT FROM i.geom OR p.crop IS DISTINCT FROM i.crop OR p.variety IS DISTINCT FROM nullif(i.variety, '')
+		   OR p.producer_id IS DISTINCT FROM coalesce(i.producer_id, p.producer_id) OR p.province_code IS DISTINCT FROM i.province_code
+		   OR p.commune_code IS DISTINCT FROM i.commune_code OR p.planting_year IS DISTINCT FROM i.planting_year
+		   OR p.cadastral_sheet IS DISTINCT FROM nullif(i.sheet, '') OR p.cadastral_parcel IS DISTINCT FROM nullif(i.parcel, '')
+		   OR p.land_cert_no IS DISTINCT FROM nullif(i.land_cert, ''))`, actor)
+	if err != nil {
+		return mapError(err)
+	}
+	r.rep.Updated = int(tag.RowsAffected())
+	var matched int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_plot WHERE plot_id IS NOT NULL`).Scan(&matched); err != nil {
+		return err
+	}
+	r.rep.Unchanged = matched - r.rep.Updated
+	r.done("update")
+	tag, err = tx.Exec(ctx, `
+		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year, cadastral_sheet, cadastral_parcel,
+		                  land_cert_no, source, external_id, geom, created_by, updated_by)
+		SELECT producer_id, province_code, commune_code, crop, nullif(variety, ''), planting_year, nullif(sheet, ''), nullif(parcel, ''),
+		       nullif(land_cert, ''), $1, external_id, geom, $2, $2
+		FROM import_plot WHERE plot_id IS NULL
+		ORDER BY ST_GeoHash(ST_PointOnSurface(geom), 10)`, r.opt.Source, actor)
+	if err != nil {
+		return mapError(err)
+	}
+	r.rep.Added = int(tag.RowsAffected())
+	r.done("insert")
+	summary, _ := json.Marshal(map[string]any{"source": r.opt.Source, "about": r.opt.Describe, "features": r.rep.Features,
+		"added": r.rep.Added, "updated": r.rep.Updated, "unchanged": r.rep.Unchanged, "skipped": r.rep.Skipped, "repaired": r.rep.Repaired,
+		"on_invalid": r.opt.OnInvalid})
+	if err := audit(ctx, tx, auditEntry{Action: "plot.import", ObjectType: "import", Province: r.opt.Province, After: summary}); err != nil {
+		return err
+	}
+	if extent[0] != nil && (r.rep.Added > 0 || r.rep.Updated > 0) {
+		return im.db.changed(ctx, tx, registry.ChangePlot, orb.Bound{Min: orb.Point{*extent[0], *extent[1]}, Max: orb.Point{*extent[2], *extent[3]}})
+	}
+	return nil
+}
