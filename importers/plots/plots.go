@@ -370,7 +370,8 @@ func (s *Source) checkCRS(f *importers.Feature) error {
 	if s.crs.SRID == 0 {
 		s.crs = importers.CRS{SRID: 4326, Name: "WGS 84 (longitude/latitude, assumed: the file names no coordinate system)", From: "default"}
 	}
-	if s.crs.Projected || (math.Abs(b.Min[0]) <= 180 && math.Abs(b.Max[0]) <= 180 && math.Abs(b.Min[1]) <= 90 && math.Abs(b.Max[1]) <= 90) {
+	// Degrees, or degrees with latitude and longitude swapped (each feature's check names that).
+	if s.crs.Projected || (math.Abs(b.Min[0]) <= 180 && math.Abs(b.Max[0]) <= 180 && math.Abs(b.Min[1]) <= 180 && math.Abs(b.Max[1]) <= 180) {
 		return nil
 	}
 	hint := ""

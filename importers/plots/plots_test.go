@@ -1,0 +1,689 @@
+package plots_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/vungtrong/vungtrong/geo"
+	"github.com/vungtrong/vungtrong/importers"
+	"github.com/vungtrong/vungtrong/importers/plots"
+	"github.com/vungtrong/vungtrong/importers/textenc"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/registry/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// vn2000DakLak is the VN-2000 TM-3 zone of Đắk Lắk (central meridian 108°30') as surveyors'
+// software writes it, with the official datum shift.
+var vn2000DakLak = geo.VN2000TM3Proj4(108.5)
+
+type original struct {
+	id, owner, crop string
+	geom            orb.MultiPolygon
+}
+
+// field returns an irregular five-sided field of about 1 ha whose south-west corner is at
+// (lon, lat), with a pond (a hole) when hole is set.
+func field(lon, lat float64, hole bool) orb.Polygon {
+	outer := orb.Ring{{lon, lat}, {lon + 0.00093, lat + 0.00004}, {lon + 0.00101, lat + 0.00061},
+		{lon + 0.00047, lat + 0.00092}, {lon - 0.00006, lat + 0.00071}, {lon, lat}}
+	if !hole {
+		return orb.Polygon{outer}
+	}
+	pond := orb.Ring{{lon + 0.0003, lat + 0.0003}, {lon + 0.0003, lat + 0.0004}, {lon + 0.0004, lat + 0.0004}, {lon + 0.0004, lat + 0.0003}, {lon + 0.0003, lat + 0.0003}}
+	return orb.Polygon{outer, pond}
+}
+
+// originals are six plots near Buôn Ma Thuột with Vietnamese owners: one with a hole, one in
+// two parts.
+func originals(simple bool) []original {
+	o := []original{
+		{"DL-001", "Nguyễn Văn Đức", "Cà phê", orb.MultiPolygon{field(108.0412345, 12.6712345, false)}},
+		{"DL-002", "Trần Thị Hồng Nhung", "Sầu riêng", orb.MultiPolygon{field(108.0452345, 12.6712345, false)}},
+		{"DL-003", "Y Khuê Niê", "Hồ tiêu", orb.MultiPolygon{field(108.0492345, 12.6712345, false)}},
+		{"DL-004", "Lê Thị Bích Ngọc", "cà phê", orb.MultiPolygon{field(108.0412345, 12.6752345, false)}},
+	}
+	if !simple {
+		o = append(o,
+			original{"DL-005", "Phạm Quốc Việt", "Bơ", orb.MultiPolygon{field(108.0452345, 12.6752345, true)}},
+			original{"DL-006", "Võ Thị Thủy", "Chanh leo", orb.MultiPolygon{field(108.0492345, 12.6752345, false), field(108.0532345, 12.6752345, false)}},
+		)
+	}
+	return o
+}
+
+// writeGeoJSON writes the plots as a GeoJSON file with Vietnamese column names.
+func writeGeoJSON(t *testing.T, path string, plots []original) {
+	t.Helper()
+	type feature struct {
+		Type       string            `json:"type"`
+		Properties map[string]string `json:"properties"`
+		Geometry   map[string]any    `json:"geometry"`
+	}
+	var fc struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+	}
+	fc.Type = "FeatureCollection"
+	for _, p := range plots {
+		g := map[string]any{"type": "MultiPolygon", "coordinates": p.geom}
+		if len(p.geom) == 1 {
+			g = map[string]any{"type": "Polygon", "coordinates": p.geom[0]}
+		}
+		fc.Features = append(fc.Features, feature{Type: "Feature", Geometry: g,
+			Properties: map[string]string{"MA_THUA": p.id, "TEN_CHU": p.owner, "CAY_TRONG": p.crop, "SO_TO": "12", "name": p.id}})
+	}
+	b, err := json.Marshal(fc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ogr2ogr runs GDAL's ogr2ogr (installed by scripts/install-deps test).
+func ogr2ogr(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ogr2ogr", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogr2ogr %s: %v\n%s\n(scripts/install-deps test installs gdal-bin)", strings.Join(args, " "), err, out)
+	}
+}
+
+func adminCtx() context.Context {
+	return registry.NewContextWithActor(context.Background(), registry.SystemActor("test"))
+}
+
+func importFile(t *testing.T, db *postgres.DB, path string, opt plots.Options, io registry.ImportOptions) (*registry.ImportReport, error) {
+	t.Helper()
+	if opt.Limits == (importers.Limits{}) {
+		opt.Limits = importers.DefaultLimits()
+	}
+	if opt.Geometry == (geo.Limits{}) {
+		opt.Geometry = geo.DefaultLimits()
+	}
+	src, err := plots.Open(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if io.Source == "" {
+		io.Source = "survey"
+	}
+	ps := postgres.NewPlotService(db)
+	ps.Limits = opt.Geometry
+	return postgres.NewPlotImporter(db, ps).ImportPlots(adminCtx(), src, io)
+}
+
+// stored returns the live plots of source by external id, with their owners.
+func stored(t *testing.T, db *postgres.DB, source string) map[string]original {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `
+		SELECT p.external_id, coalesce(o.name, ''), p.crop, ST_AsBinary(p.geom) FROM plot p LEFT JOIN producer o ON o.id = p.producer_id
+		WHERE p.source = $1 AND p.deleted_at IS NULL`, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]original{}
+	for rows.Next() {
+		var o original
+		var b []byte
+		if err := rows.Scan(&o.id, &o.owner, &o.crop, &b); err != nil {
+			t.Fatal(err)
+		}
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.geom = g.(orb.MultiPolygon)
+		out[o.id] = o
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// metres between two nearby points (local equirectangular; far below a millimetre of error at
+// these distances).
+func metres(a, b orb.Point) float64 {
+	lat := (a[1] + b[1]) / 2 * math.Pi / 180
+	dx := (a[0] - b[0]) * math.Cos(lat) * 111319.49
+	dy := (a[1] - b[1]) * 110574.0
+	return math.Hypot(dx, dy)
+}
+
+// compareVertices checks that every original vertex comes back within tol metres and that
+// none is lost or added, whatever the ring direction or starting vertex the format imposes.
+func compareVertices(t *testing.T, want, got orb.MultiPolygon, tol float64) float64 {
+	t.Helper()
+	var wv, gv []orb.Point
+	for _, p := range want {
+		for _, r := range p {
+			wv = append(wv, r[:len(r)-1]...)
+		}
+	}
+	for _, p := range got {
+		for _, r := range p {
+			gv = append(gv, r[:len(r)-1]...)
+		}
+	}
+	if len(wv) != len(gv) {
+		t.Errorf("%d distinct vertices came back, want %d", len(gv), len(wv))
+	}
+	worst := 0.0
+	for _, w := range wv {
+		best := math.Inf(1)
+		for _, g := range gv {
+			best = math.Min(best, metres(w, g))
+		}
+		worst = math.Max(worst, best)
+	}
+	if worst > tol {
+		t.Errorf("a vertex came back %.4f m from where it was, more than %.2f m", worst, tol)
+	}
+	return worst
+}
+
+func checkRoundTrip(t *testing.T, db *postgres.DB, want []original, withOwners bool) {
+	t.Helper()
+	got := stored(t, db, "survey")
+	if len(got) != len(want) {
+		t.Fatalf("%d plots stored, want %d", len(got), len(want))
+	}
+	worst := 0.0
+	for _, w := range want {
+		g, ok := got[w.id]
+		if !ok {
+			t.Errorf("plot %s missing", w.id)
+			continue
+		}
+		worst = math.Max(worst, compareVertices(t, w.geom, g.geom, 0.05))
+		if len(g.geom) != len(w.geom) {
+			t.Errorf("plot %s has %d parts, want %d", w.id, len(g.geom), len(w.geom))
+		}
+		if withOwners && g.owner != w.owner {
+			t.Errorf("plot %s owner %q, want %q", w.id, g.owner, w.owner)
+		}
+	}
+	t.Logf("largest vertex shift: %.6f m", worst)
+}
+
+func TestRoundTripThroughOgr2ogr(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "survey.geojson")
+	writeGeoJSON(t, src, originals(false))
+	simple := filepath.Join(dir, "simple.geojson")
+	writeGeoJSON(t, simple, originals(true))
+	zipKML := func(kmlPath, kmzPath string) {
+		b, err := os.ReadFile(kmlPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create("doc.kml")
+		w.Write(b)
+		zw.Close()
+		if err := os.WriteFile(kmzPath, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name   string
+		make   func(out string)
+		file   string
+		opt    plots.Options
+		plots  []original
+		owners bool
+	}{
+		{name: "geojson", file: "survey.geojson", make: func(string) {}, plots: originals(false), owners: true},
+		{name: "shapefile wgs84", file: "wgs.shp", make: func(out string) {
+			ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8")
+		}, plots: originals(false), owners: true},
+		{name: "shapefile vn2000 with prj", file: "vn.shp", make: func(out string) {
+			ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
+		}, plots: originals(false), owners: true},
+		{name: "zipped shapefile vn2000", file: "vnzip.zip", make: func(out string) {
+			sub := filepath.Join(dir, "z")
+			os.MkdirAll(sub, 0o755)
+			ogr2ogr(t, "-f", "ESRI Shapefile", filepath.Join(sub, "thua.shp"), src, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			for _, ext := range []string{".shp", ".shx", ".dbf", ".prj", ".cpg"} {
+				b, err := os.ReadFile(filepath.Join(sub, "thua"+ext))
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, _ := zw.Create("khao-sat/thua" + ext)
+				w.Write(b)
+			}
+			zw.Close()
+			os.WriteFile(out, buf.Bytes(), 0o644)
+		}, plots: originals(false), owners: true},
+		{name: "shapefile vn2000 without prj, --province 66", file: "noprj.shp", make: func(out string) {
+			ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
+			os.Remove(strings.TrimSuffix(out, ".shp") + ".prj")
+		}, opt: plots.Options{CRS: mustProvince(t, "66")}, plots: originals(false), owners: true},
+		{name: "kml", file: "survey.kml", make: func(out string) {
+			ogr2ogr(t, "-f", "KML", out, src)
+		}, plots: originals(false), owners: true},
+		{name: "kmz", file: "survey.kmz", make: func(out string) {
+			kml := filepath.Join(dir, "forkmz.kml")
+			ogr2ogr(t, "-f", "KML", kml, src)
+			zipKML(kml, out)
+		}, plots: originals(false), owners: true},
+		{name: "gpx", file: "walks.gpx", make: func(out string) {
+			ogr2ogr(t, "-f", "GPX", out, simple, "-nlt", "MULTILINESTRING", "-lco", "FORCE_GPX_TRACK=YES", "-dsco", "GPX_USE_EXTENSIONS=NO")
+		}, opt: plots.Options{Map: map[string]string{"id": "name"}, Set: map[string]string{"crop": "coffee"}}, plots: originals(true)},
+		{name: "csv wkt", file: "survey.csv", make: func(out string) {
+			ogr2ogr(t, "-f", "CSV", out, src, "-lco", "GEOMETRY=AS_WKT")
+		}, plots: originals(false), owners: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := pgtest.New(t)
+			out := filepath.Join(dir, tc.file)
+			tc.make(out)
+			rep, err := importFile(t, db, out, tc.opt, registry.ImportOptions{})
+			if err != nil {
+				t.Fatalf("import: %v (report %+v)", err, rep)
+			}
+			if rep.Added != len(tc.plots) || !rep.Committed {
+				t.Fatalf("report %+v: want %d added and committed", rep, len(tc.plots))
+			}
+			checkRoundTrip(t, db, tc.plots, tc.owners)
+			// The same file again: nothing changes.
+			rep, err = importFile(t, db, out, tc.opt, registry.ImportOptions{})
+			if err != nil || rep.Added != 0 || rep.Updated != 0 || rep.Unchanged != len(tc.plots) {
+				t.Errorf("second import: %+v, %v; want everything unchanged", rep, err)
+			}
+		})
+	}
+}
+
+func mustProvince(t *testing.T, code string) importers.CRS {
+	// Đắk Lắk (66) of the 2025 list was formed from Đắk Lắk (66) and Phú Yên (54), both on 108°30'.
+	crs, err := importers.ProvinceCRS([]string{"54", "66"}, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return crs
+}
+
+func TestProvinceResolvesToItsZone(t *testing.T) {
+	db := pgtest.New(t)
+	for _, q := range []string{"66", "Đắk Lắk", "dak lak", "Tỉnh Đắk Lắk"} {
+		ref, err := db.ResolveProvince(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		crs, err := importers.ProvinceCRS(ref.OldCodes, q)
+		if err != nil || crs.SRID != 996510 {
+			t.Errorf("%q: %+v %v, want SRID 996510 (108°30')", q, crs, err)
+		}
+	}
+	// A 2004 province (Phú Yên, now part of Đắk Lắk) is found too.
+	if ref, err := db.ResolveProvince(context.Background(), "54"); err != nil || ref.Code != "66" {
+		t.Errorf("54: %+v, %v; want the 2025 province 66", ref, err)
+	}
+	if _, err := db.ResolveProvince(context.Background(), "Atlantis"); registry.ErrorCode(err) != registry.EINVALID {
+		t.Errorf("unknown province: %v, want EINVALID", err)
+	}
+}
+
+func TestProjectedWithoutPrjIsExplained(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "s.geojson")
+	writeGeoJSON(t, src, originals(true))
+	out := filepath.Join(dir, "noprj.shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
+	os.Remove(filepath.Join(dir, "noprj.prj"))
+	db := pgtest.New(t)
+	_, err := importFile(t, db, out, plots.Options{}, registry.ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--province") || !strings.Contains(err.Error(), "no .prj") {
+		t.Errorf("error %v: want one that says there is no .prj and how to name the zone", err)
+	}
+}
+
+// legacyShapefile writes the plots as a Shapefile whose .dbf text is in enc, the way old
+// provincial software wrote it, with no .cpg.
+func legacyShapefile(t *testing.T, dir string, enc textenc.Encoding, plots []original) string {
+	t.Helper()
+	// ogr2ogr writes the .dbf in ISO-8859-1 byte for byte; give it the legacy bytes as Latin-1
+	// characters and it writes exactly those bytes.
+	latin := make([]original, len(plots))
+	for i, p := range plots {
+		latin[i] = p
+		latin[i].owner = asLatin1(t, enc, p.owner)
+		latin[i].crop = asLatin1(t, enc, p.crop)
+	}
+	src := filepath.Join(dir, string(enc)+".geojson")
+	writeGeoJSON(t, src, latin)
+	out := filepath.Join(dir, "legacy-"+string(enc)+".shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=ISO-8859-1")
+	os.Remove(strings.TrimSuffix(out, ".shp") + ".cpg")
+	raw, err := os.ReadFile(strings.TrimSuffix(out, ".shp") + ".dbf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := textenc.Encode(enc, plots[0].owner)
+	if !bytes.Contains(raw, want) {
+		t.Fatalf("the .dbf does not hold the %s bytes of %q", enc, plots[0].owner)
+	}
+	return out
+}
+
+// asLatin1 returns s's bytes in enc as the Latin-1 characters of those bytes.
+func asLatin1(t *testing.T, enc textenc.Encoding, s string) string {
+	t.Helper()
+	b, err := textenc.Encode(enc, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := make([]rune, len(b))
+	for j, c := range b {
+		r[j] = rune(c)
+	}
+	return string(r)
+}
+
+func TestLegacyEncodingsBecomeNFC(t *testing.T) {
+	for _, enc := range []textenc.Encoding{textenc.TCVN3, textenc.CP1258} {
+		t.Run(string(enc), func(t *testing.T) {
+			db := pgtest.New(t)
+			want := originals(false)
+			path := legacyShapefile(t, t.TempDir(), enc, want)
+			src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.DefaultLimits()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			about := src.Describe()["encoding"]
+			src.Close()
+			if !strings.HasPrefix(about, string(enc)) || !strings.Contains(about, "confidence") {
+				t.Errorf("encoding reported as %q, want %s with its confidence", about, enc)
+			}
+			if _, err := importFile(t, db, path, plots.Options{}, registry.ImportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			checkRoundTrip(t, db, want, true)
+			var nfc bool
+			if err := db.Pool.QueryRow(context.Background(), `SELECT bool_and(name IS NFC NORMALIZED) FROM producer`).Scan(&nfc); err != nil || !nfc {
+				t.Errorf("producer names NFC: %v %v", nfc, err)
+			}
+		})
+	}
+}
+
+func TestWindows1258FromGDALWithItsCpg(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "s.geojson")
+	want := originals(false)
+	writeGeoJSON(t, src, want)
+	out := filepath.Join(dir, "cp1258.shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=CP1258")
+	db := pgtest.New(t)
+	if _, err := importFile(t, db, out, plots.Options{}, registry.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	checkRoundTrip(t, db, want, true)
+}
+
+// snapshot is everything an import may change.
+func snapshot(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	var s string
+	err := db.Pool.QueryRow(context.Background(), `
+		SELECT concat_ws('|', (SELECT count(*) FROM plot), (SELECT md5(string_agg(p::text, ',' ORDER BY id)) FROM plot p),
+		                      (SELECT count(*) FROM producer), (SELECT count(*) FROM plot_history),
+		                      (SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY level, x, y), '')) FROM plot_cell c))`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestBadFilesChangeNothing(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.geojson")
+	writeGeoJSON(t, good, originals(false))
+	db := pgtest.New(t)
+	if _, err := importFile(t, db, good, plots.Options{}, registry.ImportOptions{Source: "earlier"}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, db)
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	goodBytes, _ := os.ReadFile(good)
+	shp := filepath.Join(dir, "thua.shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", shp, good, "-lco", "ENCODING=UTF-8")
+	shpBytes, _ := os.ReadFile(shp)
+	kml := filepath.Join(dir, "good.kml")
+	ogr2ogr(t, "-f", "KML", kml, good)
+
+	cases := []struct {
+		name string
+		path func() string
+		want []string
+	}{
+		{"truncated geojson", func() string { return write("cut.geojson", goodBytes[:len(goodBytes)*2/3]) }, []string{"truncated"}},
+		{"truncated shapefile", func() string {
+			sub := filepath.Join(dir, "cut")
+			os.MkdirAll(sub, 0o755)
+			for _, ext := range []string{".shx", ".dbf", ".prj", ".cpg"} {
+				b, _ := os.ReadFile(strings.TrimSuffix(shp, ".shp") + ext)
+				os.WriteFile(filepath.Join(sub, "thua"+ext), b, 0o644)
+			}
+			return write("cut/thua.shp", shpBytes[:len(shpBytes)-200])
+		}, []string{"truncated"}},
+		{"wrong geometry type", func() string {
+			return write("points.geojson", []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"CAY_TRONG":"cà phê"},"geometry":{"type":"Point","coordinates":[108.05,12.68]}}]}`))
+		}, []string{"feature 1", "Point", "polygon"}},
+		{"self-intersection", func() string {
+			return write("bowtie.geojson", []byte(`{"type":"FeatureCollection","features":[
+				{"type":"Feature","properties":{"MA_THUA":"ok","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.10,12.70],[108.101,12.70],[108.101,12.701],[108.10,12.701],[108.10,12.70]]]}},
+				{"type":"Feature","properties":{"MA_THUA":"bowtie","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.11,12.70],[108.111,12.701],[108.111,12.70],[108.11,12.701],[108.11,12.70]]]}}]}`))
+		}, []string{"feature 2", "crosses itself", "108.1105"}},
+		{"zip bomb", func() string { return zipBomb(t, filepath.Join(dir, "bomb.zip")) }, []string{"zip bomb", "refused before inflating"}},
+		{"kmz that is not a zip", func() string { b, _ := os.ReadFile(kml); return write("fake.kmz", b) }, []string{"not a zip"}},
+		{"shapefile without its shx", func() string {
+			sub := filepath.Join(dir, "noshx")
+			os.MkdirAll(sub, 0o755)
+			for _, ext := range []string{".shp", ".dbf", ".prj", ".cpg"} {
+				b, _ := os.ReadFile(strings.TrimSuffix(shp, ".shp") + ext)
+				os.WriteFile(filepath.Join(sub, "thua"+ext), b, 0o644)
+			}
+			return filepath.Join(sub, "thua.shp")
+		}, []string{".shx is missing"}},
+		{"billion laughs", func() string {
+			return write("laughs.kml", []byte(`<?xml version="1.0"?>
+<!DOCTYPE kml [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol9 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>&lol9;</name>
+<Polygon><outerBoundaryIs><LinearRing><coordinates>108.1,12.7 108.101,12.7 108.101,12.701 108.1,12.7</coordinates></LinearRing></outerBoundaryIs></Polygon>
+</Placemark></Document></kml>`))
+		}, []string{"entit"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := importFile(t, db, tc.path(), plots.Options{}, registry.ImportOptions{Source: "bad"})
+			if err == nil {
+				t.Fatalf("imported: %+v", rep)
+			}
+			msg := err.Error()
+			if rep != nil {
+				for _, p := range rep.Problems {
+					msg += fmt.Sprintf("\nfeature %d, %s: %s", p.Feature, p.Field, p.Message)
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not say %q", msg, w)
+				}
+			}
+			if after := snapshot(t, db); after != before {
+				t.Errorf("the database changed")
+			}
+			t.Logf("%s", msg)
+		})
+	}
+}
+
+// zipBomb writes a zipped "Shapefile" whose .shp inflates a thousand times.
+func zipBomb(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("bomb.shp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := make([]byte, 1<<20)
+	for i := 0; i < 200; i++ {
+		w.Write(zero)
+	}
+	for _, ext := range []string{".shx", ".dbf"} {
+		w, _ := zw.Create("bomb" + ext)
+		w.Write([]byte("x"))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "many.geojson")
+	os.WriteFile(p, []byte(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"MA_THUA":"1","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[12.70,108.10],[12.70,108.101],[12.701,108.101],[12.70,108.10]]]}},
+		{"type":"Feature","properties":{"MA_THUA":"2","CAY_TRONG":"lúa mì"},"geometry":{"type":"Polygon","coordinates":[[[108.12,12.70],[108.121,12.70],[108.121,12.701],[108.12,12.70]]]}},
+		{"type":"Feature","properties":{"MA_THUA":"3","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.13,12.70],[108.131,12.70],[108.131,12.701],[108.13,12.701]]]}},
+		{"type":"Feature","properties":{"MA_THUA":"4","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.14,12.70],[108.141,12.70],[108.141,12.701],[108.14,12.701],[108.14,12.70]]]}},
+		{"type":"Feature","properties":{"MA_THUA":"5","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.1405,12.7005],[108.1415,12.7005],[108.1415,12.7015],[108.1405,12.7015],[108.1405,12.7005]]]}},
+		{"type":"Feature","properties":{"MA_THUA":"4","CAY_TRONG":"cà phê"},"geometry":{"type":"Polygon","coordinates":[[[108.15,12.70],[108.151,12.70],[108.151,12.701],[108.15,12.70]]]}}
+	]}`), 0o644)
+	db := pgtest.New(t)
+	rep, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{})
+	if registry.ErrorCode(err) != registry.EINVALID {
+		t.Fatalf("err %v, want EINVALID", err)
+	}
+	want := map[int]string{1: "swap", 2: "unknown crop", 3: "not closed", 5: "overlaps feature 4", 6: "used by feature 4"}
+	for n, w := range want {
+		found := false
+		for _, p := range rep.Problems {
+			if p.Feature == n && strings.Contains(p.Message, w) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no problem for feature %d saying %q in %+v", n, w, rep.Problems)
+		}
+	}
+	if n := countPlots(t, db); n != 0 {
+		t.Errorf("%d plots stored, want none", n)
+	}
+	// Skipping stores the good one (4) and reports the rest.
+	rep, err = importFile(t, db, p, plots.Options{}, registry.ImportOptions{OnInvalid: registry.OnInvalidSkip})
+	if err != nil || rep.Added != 1 || rep.Skipped != 5 {
+		t.Errorf("skip: %+v %v; want 1 added, 5 skipped", rep, err)
+	}
+}
+
+func countPlots(t *testing.T, db *postgres.DB) int {
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM plot`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestChangedPlotsBecomeNewVersions(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.geojson")
+	plotsV1 := originals(false)
+	writeGeoJSON(t, p, plotsV1)
+	db := pgtest.New(t)
+	if _, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	plotsV2 := originals(false)
+	plotsV2[0].geom = orb.MultiPolygon{field(108.0412445, 12.6712345, false)} // moved ~1 m east
+	plotsV2[1].crop = "Cà phê"
+	writeGeoJSON(t, p, plotsV2)
+	rep, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Updated != 2 || rep.Unchanged != len(plotsV2)-2 || rep.Added != 0 {
+		t.Errorf("report %+v: want 2 updated, the rest unchanged", rep)
+	}
+	var versions, history int
+	db.Pool.QueryRow(context.Background(), `SELECT max(version) FROM plot WHERE external_id = 'DL-001'`).Scan(&versions)
+	db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM plot_history`).Scan(&history)
+	if versions != 2 || history != 2 {
+		t.Errorf("DL-001 at version %d with %d history rows, want version 2 and 2 history rows", versions, history)
+	}
+	// A dry run reports and stores nothing.
+	plotsV2[2].crop = "Cà phê"
+	writeGeoJSON(t, p, plotsV2)
+	before := snapshot(t, db)
+	rep, err = importFile(t, db, p, plots.Options{}, registry.ImportOptions{DryRun: true})
+	if err != nil || rep.Updated != 1 || rep.Committed {
+		t.Errorf("dry run: %+v %v", rep, err)
+	}
+	if snapshot(t, db) != before {
+		t.Error("a dry run changed the database")
+	}
+}
+
+func TestOverlapWithRegisteredPlot(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.geojson")
+	writeGeoJSON(t, a, originals(true)[:1])
+	db := pgtest.New(t)
+	if _, err := importFile(t, db, a, plots.Options{}, registry.ImportOptions{Source: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	shifted := originals(true)[:1]
+	shifted[0].id = "other"
+	shifted[0].geom = orb.MultiPolygon{field(108.0414345, 12.6713345, false)}
+	b := filepath.Join(dir, "b.geojson")
+	writeGeoJSON(t, b, shifted)
+	_, err := importFile(t, db, b, plots.Options{}, registry.ImportOptions{Source: "second"})
+	if err == nil || !strings.Contains(registry.ErrorMessage(err), "overlaps registered plot") {
+		t.Errorf("err %v, want an overlap with the registered plot", err)
+	}
+	// Neighbours sharing an edge are fine.
+	var e *registry.Error
+	_ = errors.As(err, &e)
+}
