@@ -106,6 +106,11 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}}
 	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
 		r.tx = tx
+		// Big set-based statements over a file: JIT compiles for longer than small files take,
+		// and both cores may work on the overlap join.
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2`); err != nil {
+			return err
+		}
 		if err := im.stageRows(r, src); err != nil {
 			return err
 		}
@@ -247,7 +252,7 @@ func (im *PlotImporter) check(r *importRun) error {
 		CREATE TEMP TABLE import_plot ON COMMIT DROP AS
 		SELECT s.n, s.external_id, g.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
 		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
-		       ST_IsValid(g.geom) AS valid, NULL::float8 AS area_ha,
+		       ST_IsValid(g.geom) AS valid, ST_Area(g.geom::geography) / 10000 AS area_ha,
 		       NULL::text AS province_code, NULL::text AS commune_code, NULL::bigint AS producer_id,
 		       NULL::bigint AS plot_id, false AS repaired
 		FROM import_stage s
@@ -259,6 +264,11 @@ func (im *PlotImporter) check(r *importRun) error {
 	if err != nil {
 		return err
 	}
+	// The index comes before any UPDATE: an index built over rows this transaction updated
+	// (broken HOT chains) cannot be used by the transaction itself.
+	if _, err := tx.Exec(ctx, `CREATE INDEX ON import_plot USING gist (geom); ANALYZE import_plot`); err != nil {
+		return err
+	}
 	r.done("transform")
 	// Validity: the reason and the place, or a repair when asked.
 	if r.opt.OnInvalid == registry.OnInvalidRepair {
@@ -266,8 +276,8 @@ func (im *PlotImporter) check(r *importRun) error {
 			WITH fixed AS (
 				UPDATE import_plot SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)), repaired = true, valid = true
 				WHERE NOT valid
-				RETURNING n, geom)
-			SELECT f.n, ST_Area(f.geom::geography) / 10000, ST_Area(ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326)::geography) / 10000
+				RETURNING n, geom, area_ha AS before)
+			SELECT f.n, ST_Area(f.geom::geography) / 10000, f.before
 			FROM fixed f JOIN import_stage s USING (n) ORDER BY f.n`)
 		if err != nil {
 			return err
@@ -319,8 +329,10 @@ func (im *PlotImporter) check(r *importRun) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE valid`); err != nil {
-		return err
+	if r.rep.Repaired > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE repaired`); err != nil {
+			return err
+		}
 	}
 	r.done("validity")
 	// Extent, area, crop, commune, duplicates: one pass, one row per problem.
@@ -403,9 +415,6 @@ func (r *importRun) collect(rows pgx.Rows) error {
 // share of the smaller one: neighbours that share an edge, or overlap by a survey sliver, pass.
 func (im *PlotImporter) checkOverlaps(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	if _, err := tx.Exec(ctx, `CREATE INDEX ON import_plot USING gist (geom) WHERE valid; ANALYZE import_plot`); err != nil {
-		return err
-	}
 	rows, err := tx.Query(ctx, `
 		SELECT b.n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', a.n, round(o.m2::numeric, 1),
 		       round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1))
