@@ -40,6 +40,10 @@ var routePolicy = map[string][]string{
 	"PATCH /api/v1/plots/{id}":       append(slices.Clone(editors), registry.RoleFarmer),
 	"DELETE /api/v1/plots/{id}":      editors,
 
+	// Survey files are imported by officers for their provinces (and admins).
+	"POST /api/v1/imports":     {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/imports/{id}": {registry.RoleAdmin, registry.RoleOfficer},
+
 	"GET /api/v1/producers":         {anyone},
 	"GET /api/v1/producers/{id}":    {anyone},
 	"POST /api/v1/producers":        editors,

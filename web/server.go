@@ -38,12 +38,14 @@ type Config struct {
 	TileMaxAge time.Duration
 	// Map configures the web map's style.
 	Map MapConfig
+	// MaxUploadBytes caps an uploaded import file.
+	MaxUploadBytes int64
 }
 
 // DefaultConfig returns the HTTP defaults: 5 MB bodies, pages of 100 up to 1,000, anonymous
 // callers limited to 20 requests a second (bursts of 60) per address.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000, PublicRate: 20, PublicBurst: 60}
+	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000, PublicRate: 20, PublicBurst: 60, MaxUploadBytes: 512 << 20}
 }
 
 // Services are what the handlers need from the registry.
@@ -58,6 +60,8 @@ type Services struct {
 	Lookup    registry.LookupService
 	Codes     registry.CodeService
 	Tiles     TileSource
+	// Importer imports uploaded survey files (nil: uploads are refused).
+	Importer FileImporter
 	// TileCache holds rendered tiles (nil or a zero budget: none).
 	TileCache *tiles.Cache
 	// MapExtent returns the bound of the registered plots, where the map opens.
@@ -75,6 +79,7 @@ type Server struct {
 	limiter          *addrLimiter
 	tileCache        *tiles.Cache
 	tileCacheControl string
+	imports          importJobs
 	centerCache
 }
 
@@ -142,6 +147,8 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, put, "/api/v1/plots/{id}", s.handlePlotReplace)
 	s.handle(r, patch, "/api/v1/plots/{id}", s.handlePlotPatch)
 	s.handle(r, del, "/api/v1/plots/{id}", s.handlePlotDelete)
+	s.handle(r, post, "/api/v1/imports", s.handleImportCreate)
+	s.handle(r, get, "/api/v1/imports/{id}", s.handleImportGet)
 
 	s.handle(r, get, "/api/v1/producers", s.handleProducerList)
 	s.handle(r, get, "/api/v1/producers/{id}", s.handleProducerGet)

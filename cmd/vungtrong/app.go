@@ -188,6 +188,7 @@ func (a *App) Handler() http.Handler {
 		Codes:     postgres.NewCodeService(a.db),
 		Tiles:     a.tiles,
 		TileCache: a.cache,
+		Importer:  &fileImporter{db: a.db, cfg: a.cfg},
 		MapExtent: a.db.PlotExtent,
 		Ready:     a.db.Ping,
 	}, a.log)

@@ -51,6 +51,8 @@ var expectedAccess = map[string][]string{
 	"POST /api/v1/tokens":              {"signed-in"},
 	"DELETE /api/v1/tokens/{id}":       {"signed-in"},
 	"GET /api/v1/audit":                {"admin", "officer"},
+	"POST /api/v1/imports":             {"admin", "officer"},
+	"GET /api/v1/imports/{id}":         {"admin", "officer"},
 	"GET /api/v1/growing-areas/{id}":   {"anyone"},
 	"GET /api/v1/packing-houses/{id}":  {"anyone"},
 	"GET /api/v1/codes/{code}":         {"anyone"},

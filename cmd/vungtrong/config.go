@@ -24,6 +24,7 @@ type Config struct {
 	HTTP struct {
 		Addr            string
 		MaxBodyBytes    int64
+		MaxUploadBytes  int64
 		ShutdownTimeout time.Duration
 		TrustProxy      bool
 		PublicRate      float64
@@ -149,6 +150,15 @@ var configKeys = []configKey{
 				return errBadValue
 			}
 			c.HTTP.MaxBodyBytes = n
+			return nil
+		}},
+	{"http.max_upload_bytes", "536870912", "largest survey file accepted by an import upload, in bytes", "a whole number of bytes >= 1024",
+		func(c *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 1024 {
+				return errBadValue
+			}
+			c.HTTP.MaxUploadBytes = n
 			return nil
 		}},
 	{"http.shutdown_timeout", "10s", "how long a stopping server waits for requests in flight", "a duration such as 10s or 1m",
@@ -342,5 +352,6 @@ func (c *Config) validate() []string {
 func (c *Config) webConfig() web.Config {
 	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize,
 		TrustProxy: c.HTTP.TrustProxy, PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst, TileMaxAge: c.Tiles.MaxAge,
-		Map: web.MapConfig{Attribution: c.Map.Attribution, BasemapRaster: c.Map.BasemapRaster, BasemapRasterAttribution: c.Map.BasemapRasterAttribution}}
+		MaxUploadBytes: c.HTTP.MaxUploadBytes,
+		Map:            web.MapConfig{Attribution: c.Map.Attribution, BasemapRaster: c.Map.BasemapRaster, BasemapRasterAttribution: c.Map.BasemapRasterAttribution}}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/vungtrong/vungtrong/importers/textenc"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/web"
 )
 
 // importFlags are the options of `vungtrong import`.
@@ -71,68 +73,111 @@ func parsePairs(flag string, pairs []string) (map[string]string, error) {
 	return out, nil
 }
 
-func (c *cli) runImport(ctx context.Context, db *postgres.DB, path string, f importFlags) error {
-	if f.layer != "plots" {
-		return fmt.Errorf("--layer %s: only plots can be imported yet", f.layer)
-	}
-	opt := plots.Options{Limits: importers.DefaultLimits(), Geometry: c.cfg.Geometry}
+// fileImporter imports files for the CLI and for web uploads: the same options, the same checks.
+type fileImporter struct {
+	db  *postgres.DB
+	cfg Config
+}
+
+var _ web.FileImporter = (*fileImporter)(nil)
+
+// ImportFile implements web.FileImporter.
+func (fi *fileImporter) ImportFile(ctx context.Context, req web.ImportRequest, progress func(web.ImportProgress)) (*registry.ImportReport, error) {
+	return fi.importFile(ctx, req, progress, false)
+}
+
+// importFile imports req; serverPaths allows --srs to name a .prj file on this machine (the
+// shell may, an upload may not).
+func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, progress func(web.ImportProgress), serverPaths bool) (*registry.ImportReport, error) {
+	opt := plots.Options{Limits: importers.DefaultLimits(), Geometry: fi.cfg.Geometry, Map: req.Map, Set: req.Set}
 	var err error
-	if opt.Map, err = parsePairs("map", f.mapping); err != nil {
-		return err
-	}
-	if opt.Set, err = parsePairs("set", f.set); err != nil {
-		return err
-	}
-	if f.encoding != "" {
-		if opt.Encoding, err = textenc.Parse(f.encoding); err != nil {
-			return fmt.Errorf("--encoding: %w", err)
+	if req.Encoding != "" {
+		if opt.Encoding, err = textenc.Parse(req.Encoding); err != nil {
+			return nil, invalid("encoding", err)
 		}
 	}
 	var province string
-	if f.province != "" {
-		ref, err := db.ResolveProvince(ctx, f.province)
+	if req.Province != "" {
+		ref, err := fi.db.ResolveProvince(ctx, req.Province)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		province = ref.Code
-		if f.srs == "" {
-			if opt.CRS, err = importers.ProvinceCRS(ref.OldCodes, f.province+" ("+ref.Name+")"); err != nil {
-				return err
+		if req.SRS == "" {
+			if opt.CRS, err = importers.ProvinceCRS(ref.OldCodes, req.Province+" ("+ref.Name+")"); err != nil {
+				return nil, invalid("province", err)
 			}
 		}
 	}
-	if f.srs != "" {
-		crs, proj4, err := importers.ParseSRS(f.srs, os.ReadFile)
+	if req.SRS != "" {
+		readFile := os.ReadFile
+		if !serverPaths {
+			readFile = func(string) ([]byte, error) { return nil, errors.New("give the .prj's text, not a path") }
+		}
+		crs, proj4, err := importers.ParseSRS(req.SRS, readFile)
 		if err != nil {
-			return err
+			return nil, invalid("srs", err)
 		}
 		if proj4 != "" {
-			if crs.SRID, err = db.RegisterProj4(ctx, proj4); err != nil {
-				return err
+			if crs.SRID, err = fi.db.RegisterProj4(ctx, proj4); err != nil {
+				return nil, err
 			}
 		}
 		opt.CRS = crs
 	}
-	src, err := plots.Open(path, opt)
+	src, err := plots.Open(req.Path, opt)
 	if err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		return nil, invalid("file", fmt.Errorf("%s: %w", req.Filename, err))
 	}
 	defer src.Close()
-	source := f.source
-	if source == "" {
-		source = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	}
-	bar := newProgressBar(c.stderr, !f.quiet && isTerminal(c.stderr), src.Progress)
-	ps := postgres.NewPlotService(db)
-	ps.Limits = c.cfg.Geometry
-	ps.DefaultProvince = c.cfg.Registry.DefaultProvince
-	ctx = registry.NewContextWithActor(ctx, registry.SystemActor("import"))
-	rep, err := postgres.NewPlotImporter(db, ps).ImportPlots(ctx, src, registry.ImportOptions{
-		Source: source, DryRun: f.dryRun, OnInvalid: f.onInvalid, Province: province,
-		Progress: bar.update, Describe: src.Describe()})
-	bar.finish()
+	ps := postgres.NewPlotService(fi.db)
+	ps.Limits = fi.cfg.Geometry
+	ps.DefaultProvince = fi.cfg.Registry.DefaultProvince
+	rep, err := postgres.NewPlotImporter(fi.db, ps).ImportPlots(ctx, src, registry.ImportOptions{
+		Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Province: province, Describe: src.Describe(),
+		Progress: func(stage string, done, _ int) {
+			if progress != nil {
+				n, size := src.Progress()
+				progress(web.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
+			}
+		}})
 	if rep != nil {
 		rep.About = src.Describe()
+	}
+	return rep, err
+}
+
+// invalid turns a problem with a file or an option into EINVALID naming the field.
+func invalid(field string, err error) error {
+	var re *registry.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &registry.Error{Code: registry.EINVALID, Message: err.Error(), Details: []registry.Detail{{Field: field, Message: err.Error()}}}
+}
+
+func (c *cli) runImport(ctx context.Context, db *postgres.DB, path string, f importFlags) error {
+	if f.layer != "plots" {
+		return fmt.Errorf("--layer %s: only plots can be imported yet", f.layer)
+	}
+	req := web.ImportRequest{Path: path, Filename: filepath.Base(path), Source: f.source, DryRun: f.dryRun, OnInvalid: f.onInvalid,
+		Province: f.province, SRS: f.srs, Encoding: f.encoding}
+	var err error
+	if req.Map, err = parsePairs("map", f.mapping); err != nil {
+		return err
+	}
+	if req.Set, err = parsePairs("set", f.set); err != nil {
+		return err
+	}
+	if req.Source == "" {
+		req.Source = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	}
+	bar := newProgressBar(c.stderr, !f.quiet && isTerminal(c.stderr))
+	ctx = registry.NewContextWithActor(ctx, registry.SystemActor("import"))
+	fi := &fileImporter{db: db, cfg: c.cfg}
+	rep, err := fi.importFile(ctx, req, bar.update, true)
+	bar.finish()
+	if rep != nil {
 		writeReport(c.stdout, rep)
 		if f.report != "" {
 			b, _ := json.MarshalIndent(rep, "", "  ")
@@ -218,39 +263,39 @@ func formatSeconds(d time.Duration) string {
 }
 
 // progressBar draws the import's progress on a terminal: the bytes read while reading, then
-// the stage.
+// each stage of the checks.
 type progressBar struct {
 	w     io.Writer
 	on    bool
-	bytes func() (int64, int64)
 	mu    sync.Mutex
 	last  time.Time
 	start time.Time
 	drawn bool
 }
 
-func newProgressBar(w io.Writer, on bool, bytes func() (int64, int64)) *progressBar {
-	return &progressBar{w: w, on: on, bytes: bytes, start: time.Now()}
+func newProgressBar(w io.Writer, on bool) *progressBar {
+	return &progressBar{w: w, on: on, start: time.Now()}
 }
 
-func (b *progressBar) update(stage string, done, total int) {
+func (b *progressBar) update(p web.ImportProgress) {
 	if !b.on {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if time.Since(b.last) < 200*time.Millisecond && stage == "read" {
+	if time.Since(b.last) < 200*time.Millisecond && p.Stage == "read" {
 		return
 	}
 	b.last = time.Now()
-	line := fmt.Sprintf("%-10s %s features", stage, groupInt(done))
-	if n, size := b.bytes(); stage == "read" && size > 0 {
-		frac := float64(n) / float64(size)
-		const width = 30
-		filled := int(frac * width)
-		line = fmt.Sprintf("reading  [%s%s] %3d%%  %s features", strings.Repeat("█", filled), strings.Repeat("░", width-filled), int(frac*100), groupInt(done))
-	} else if stage != "read" {
-		line = fmt.Sprintf("checked: %-10s %s features", stage, groupInt(done))
+	line := fmt.Sprintf("checked: %-10s %s features", p.Stage, groupInt(p.Features))
+	if p.Stage == "read" {
+		line = fmt.Sprintf("reading  %s features", groupInt(p.Features))
+		if p.Size > 0 {
+			frac := float64(p.Bytes) / float64(p.Size)
+			const width = 30
+			filled := min(int(frac*width), width)
+			line = fmt.Sprintf("reading  [%s%s] %3d%%  %s features", strings.Repeat("█", filled), strings.Repeat("░", width-filled), int(frac*100), groupInt(p.Features))
+		}
 	}
 	fmt.Fprintf(b.w, "\r%-70s %5s s", line, formatSeconds(time.Since(b.start)))
 	b.drawn = true
