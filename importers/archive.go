@@ -4,9 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+
+	"github.com/vungtrong/vungtrong/vntext"
 )
 
 // IsZip reports whether the file at path starts like a zip archive.
@@ -60,14 +61,14 @@ func OpenZip(path, what string, lim Limits) (*Zip, error) {
 		total += e.UncompressedSize64
 		if lim.MaxUnzippedSize > 0 && total > uint64(lim.MaxUnzippedSize) {
 			f.Close()
-			return nil, Errorf(e.Name, "%s would inflate to more than %s bytes, the limit: refused before inflating (a zip bomb?)", what, groupDigits(lim.MaxUnzippedSize))
+			return nil, Errorf(e.Name, "%s would inflate to more than %s bytes, the limit: refused before inflating (a zip bomb?)", what, vntext.FormatInt(lim.MaxUnzippedSize))
 		}
 		if lim.MaxZipRatio > 0 && e.UncompressedSize64 > 1<<20 {
 			ratio := float64(e.UncompressedSize64) / float64(max(e.CompressedSize64, 1))
 			if ratio > lim.MaxZipRatio {
 				f.Close()
 				return nil, Errorf(e.Name, "%s: this entry inflates %.0f times (%s bytes from %s), more than the limit of %.0f: refused before inflating (a zip bomb?)",
-					what, ratio, groupDigits(int64(e.UncompressedSize64)), groupDigits(int64(e.CompressedSize64)), lim.MaxZipRatio)
+					what, ratio, vntext.FormatInt(int64(e.UncompressedSize64)), vntext.FormatInt(int64(e.CompressedSize64)), lim.MaxZipRatio)
 			}
 		}
 	}
@@ -83,16 +84,4 @@ func (z *Zip) OpenEntry(e *zip.File) (io.ReadCloser, error) {
 		return nil, Errorf(e.Name, "the entry is encrypted: unzip it with its password first")
 	}
 	return e.Open()
-}
-
-func groupDigits(n int64) string {
-	s := fmt.Sprint(n)
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, '.')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }

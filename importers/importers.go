@@ -186,3 +186,18 @@ func CountVertices(g orb.Geometry) int {
 	}
 	return 0
 }
+
+// ReadAll reads every feature of d; on an error it returns the features read before it.
+func ReadAll(d Decoder) ([]*Feature, error) {
+	var out []*Feature
+	for {
+		f, err := d.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, f)
+	}
+}

@@ -4,6 +4,7 @@
 package vntext
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -61,4 +62,22 @@ func SearchKey(s string) string {
 		}
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// FormatInt writes n as Vietnamese does, with dots between thousands: 1.000.000.
+func FormatInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

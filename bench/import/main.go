@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/vungtrong/vungtrong/farmland"
 	"github.com/vungtrong/vungtrong/pgcluster"
+	"github.com/vungtrong/vungtrong/vntext"
 )
 
 type options struct {
@@ -121,12 +122,12 @@ func run(ctx context.Context, o options) error {
 			imp = r
 		}
 	}
-	fmt.Printf("\nbench/import: %s plots, %s MB of GeoJSON (%s)\n\n", group(o.n), group(int(st.Size()>>20)), file)
+	fmt.Printf("\nbench/import: %s plots, %s MB of GeoJSON (%s)\n\n", vntext.FormatInt(int64(o.n)), vntext.FormatInt(int64(st.Size()>>20)), file)
 	fmt.Printf("%-44s %10s %14s %12s\n", "loader", "wall (s)", "peak RSS (MB)", "plots/s")
 	if !o.skipOGR {
-		fmt.Printf("%-44s %10.1f %14d %12s\n", "ogr2ogr -f PostgreSQL (no checks)", ogr.wall.Seconds(), ogr.peakRSS>>20, group(int(float64(o.n)/ogr.wall.Seconds())))
+		fmt.Printf("%-44s %10.1f %14d %12s\n", "ogr2ogr -f PostgreSQL (no checks)", ogr.wall.Seconds(), ogr.peakRSS>>20, vntext.FormatInt(int64(float64(o.n)/ogr.wall.Seconds())))
 	}
-	fmt.Printf("%-44s %10.1f %14d %12s\n", "vungtrong import (all checks, one transaction)", imp.wall.Seconds(), imp.peakRSS>>20, group(int(float64(o.n)/imp.wall.Seconds())))
+	fmt.Printf("%-44s %10.1f %14d %12s\n", "vungtrong import (all checks, one transaction)", imp.wall.Seconds(), imp.peakRSS>>20, vntext.FormatInt(int64(float64(o.n)/imp.wall.Seconds())))
 	if !o.skipOGR {
 		fmt.Printf("\nratio vungtrong / ogr2ogr: %.2f (target <= 1.00)\n", imp.wall.Seconds()/ogr.wall.Seconds())
 	}
@@ -265,16 +266,4 @@ func writeFile(path string, n int) error {
 		return err
 	}
 	return os.Rename(tmp, path)
-}
-
-func group(n int) string {
-	s := strconv.Itoa(n)
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, '.')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/vungtrong/vungtrong/importers/textenc"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
+	"github.com/vungtrong/vungtrong/vntext"
 	"github.com/vungtrong/vungtrong/web"
 )
 
@@ -244,18 +245,7 @@ func describeDetail(d registry.Detail) string {
 	return strings.Join(parts, ", ") + ": " + d.Message
 }
 
-// groupInt writes n with dots between thousands, as Vietnamese does: 1.000.000.
-func groupInt(n int) string {
-	s := fmt.Sprint(n)
-	var out []byte
-	for i := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, '.')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
+func groupInt(n int) string { return vntext.FormatInt(int64(n)) }
 
 // formatSeconds writes d in seconds with a decimal comma: 12,3.
 func formatSeconds(d time.Duration) string {

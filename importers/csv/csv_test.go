@@ -17,17 +17,8 @@ func all(r io.Reader, opt Options) ([]*importers.Feature, *Decoder, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []*importers.Feature
-	for {
-		f, err := d.Next()
-		if err == io.EOF {
-			return out, d, nil
-		}
-		if err != nil {
-			return out, d, err
-		}
-		out = append(out, f)
-	}
+	fs, err := importers.ReadAll(d)
+	return fs, d, err
 }
 
 func TestSemicolonsWKTAndWindows1258(t *testing.T) {

@@ -16,17 +16,7 @@ func decodeAll(t testing.TB, s string) ([]*importers.Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*importers.Feature
-	for {
-		f, err := d.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, f)
-	}
+	return importers.ReadAll(d)
 }
 
 func TestDecodesCollectionFeatureAndOldCRS(t *testing.T) {
@@ -54,9 +44,9 @@ func TestDecodesCollectionFeatureAndOldCRS(t *testing.T) {
 
 func TestBadInputSaysWhere(t *testing.T) {
 	for in, want := range map[string]string{
-		``:                          "empty",
-		`[1,2]`:                     "one JSON object",
-		`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[108,12],["x",12]]]}}`: "truncated",
+		``:      "empty",
+		`[1,2]`: "one JSON object",
+		`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[108,12],["x",12]]]}}`:     "truncated",
 		`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[108,12],[1e999,12]]]}}]}`: "not a number",
 	} {
 		fs, err := decodeAll(t, in)

@@ -12,18 +12,7 @@ import (
 )
 
 func all(r io.Reader) ([]*importers.Feature, error) {
-	d := NewDecoder(r, Options{Limits: importers.DefaultLimits()})
-	var out []*importers.Feature
-	for {
-		f, err := d.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, f)
-	}
+	return importers.ReadAll(NewDecoder(r, Options{Limits: importers.DefaultLimits()}))
 }
 
 // A walk around a plot whose last fix is 3 m from the first, and one that stops half-way.

@@ -46,18 +46,7 @@ const googleEarth = `<?xml version="1.0" encoding="UTF-8"?>
 </kml>`
 
 func all(r io.Reader) ([]*importers.Feature, error) {
-	d := NewDecoder(r, importers.DefaultLimits())
-	var out []*importers.Feature
-	for {
-		f, err := d.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, f)
-	}
+	return importers.ReadAll(NewDecoder(r, importers.DefaultLimits()))
 }
 
 func TestGoogleEarthKML(t *testing.T) {

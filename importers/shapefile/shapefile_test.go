@@ -73,17 +73,7 @@ func decode(shp, shx, dbf []byte) ([]*importers.Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*importers.Feature
-	for {
-		f, err := d.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, f)
-	}
+	return importers.ReadAll(d)
 }
 
 func TestReadsRecordsAndAttributes(t *testing.T) {
