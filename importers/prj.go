@@ -319,7 +319,7 @@ func ProvinceCRS(oldCodes []string, label string) (CRS, error) {
 		if !ok {
 			return CRS{}, Errorf("--province", "province %s has no VN-2000 zone in the table", c)
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", p.Code, p.Name, FormatMeridianOf(p.Meridian)))
+		parts = append(parts, fmt.Sprintf("%s %s (central meridian %s)", p.Code, p.Name, geo.FormatMeridian(p.Meridian)))
 		if i > 0 && p.Meridian != meridian {
 			differ = true
 		}
@@ -335,9 +335,6 @@ func ProvinceCRS(oldCodes []string, label string) (CRS, error) {
 	srid, _ := geo.VN2000TM3SRID(meridian)
 	return CRS{SRID: srid, Name: "VN-2000 / TM-3 " + geo.FormatMeridian(meridian), From: "--province " + label, Projected: true}, nil
 }
-
-// FormatMeridianOf writes a central meridian for messages.
-func FormatMeridianOf(deg float64) string { return "central meridian " + geo.FormatMeridian(deg) }
 
 // ParseSRS reads --srs: an EPSG code ("EPSG:9218", "9218"), a .prj file's path, or its text.
 // A PROJ string is returned in proj4 for the database to register.

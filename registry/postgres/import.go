@@ -191,7 +191,6 @@ type stageSource struct {
 	r       *importRun
 	cur     []any
 	fileErr error
-	srids   map[int]bool
 }
 
 func (s *stageSource) Next() bool {
@@ -228,12 +227,7 @@ func (s *stageSource) Next() bool {
 }
 
 func (s *stageSource) Values() ([]any, error) { return s.cur, nil }
-func (s *stageSource) Err() error {
-	if s.fileErr != nil {
-		return s.fileErr
-	}
-	return nil
-}
+func (s *stageSource) Err() error             { return s.fileErr }
 
 // check runs every check over the staged plots.
 func (im *PlotImporter) check(r *importRun) error {
