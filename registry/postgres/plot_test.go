@@ -317,3 +317,48 @@ func TestPlotIsPlacedByLoadedBoundaries(t *testing.T) {
 		t.Errorf("outside boundaries: %v, placed in %q/%q", err, r.ProvinceCode, r.CommuneCode)
 	}
 }
+
+// TestPlotCellsStayExact checks the density cells the plot triggers keep (level 16 summed from
+// the plots, coarser levels rolled up from it) against every level summed straight from the
+// live plots, after a bulk insert, moves, deletions and a single-row insert.
+func TestPlotCellsStayExact(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 3,000 small squares scattered over about 60 x 60 km, many sharing cells.
+	exec(`INSERT INTO plot (crop, geom, created_by, updated_by)
+		SELECT 'coffee', ST_Multi(ST_MakeEnvelope(x, y, x + 0.0008, y + 0.0006, 4326)), 'test', 'test'
+		FROM (SELECT 107.9 + 0.55 * ((i * 7919) % 1000) / 1000.0 AS x, 12.4 + 0.55 * ((i * 104729) % 997) / 997.0 AS y
+		      FROM generate_series(1, 3000) i) g`)
+	exec(`UPDATE plot SET geom = ST_Multi(ST_Translate(geom, 0.013, -0.007)), version = version + 1 WHERE id % 5 = 0`)
+	exec(`UPDATE plot SET deleted_at = now(), version = version + 1 WHERE id % 7 = 0`)
+	exec(`UPDATE plot SET crop = 'durian', version = version + 1 WHERE id % 11 = 0`)
+	exec(`INSERT INTO plot (crop, geom, created_by, updated_by) VALUES ('tea', ST_Multi(ST_MakeEnvelope(108.2, 12.6, 108.201, 12.601, 4326)), 'test', 'test')`)
+	var cells, wrong int
+	err := db.Pool.QueryRow(ctx, `
+		WITH want AS (
+		  SELECT l AS level, mercator_tile_x(cx, l) AS x, mercator_tile_y(cy, l) AS y, count(*) AS plots, sum(area_ha) AS area_ha, sum(cx) AS sum_x, sum(cy) AS sum_y
+		  FROM (SELECT (ST_XMin(geom_3857) + ST_XMax(geom_3857)) / 2 AS cx, (ST_YMin(geom_3857) + ST_YMax(geom_3857)) / 2 AS cy, area_ha
+		        FROM plot WHERE deleted_at IS NULL) r, generate_series(11, 16) l
+		  GROUP BY 1, 2, 3)
+		SELECT (SELECT count(*) FROM want),
+		       (SELECT count(*) FROM want w FULL JOIN plot_cell c USING (level, x, y)
+		        WHERE c.plots IS DISTINCT FROM w.plots::int OR abs(c.area_ha - w.area_ha) > 1e-9 * w.area_ha
+		           OR abs(c.sum_x - w.sum_x) > 1e-9 * abs(w.sum_x) OR abs(c.sum_y - w.sum_y) > 1e-9 * abs(w.sum_y) OR c.plots IS NULL OR w.plots IS NULL)`).
+		Scan(&cells, &wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cells < 3000 || wrong != 0 {
+		t.Errorf("%d cells from the live plots, %d of them missing from plot_cell or different (want 0)", cells, wrong)
+	}
+	exec(`SELECT plot_cell_rebuild()`)
+	if n := countRows(t, db, `SELECT count(*) FROM plot_cell`); n != cells {
+		t.Errorf("plot_cell_rebuild made %d cells, want %d", n, cells)
+	}
+}
