@@ -78,6 +78,9 @@ type ImportReport struct {
 	Skipped   int               `json:"skipped"`
 	Repaired  int               `json:"repaired"`
 	// Problems refused a feature; Warnings did not (a declared area that differs).
+	// BBox is [min lon, min lat, max lon, max lat] of the plots the file holds (after any
+	// skipped ones), for a map to show them.
+	BBox     []float64   `json:"bbox,omitempty"`
 	Problems []Detail    `json:"problems"`
 	Warnings []Detail    `json:"warnings"`
 	Elapsed  Duration    `json:"elapsed_ms"`

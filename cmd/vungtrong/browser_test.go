@@ -63,16 +63,58 @@ func TestBrowser(t *testing.T) {
 	plot.AreaEN = fmt.Sprintf("%.2f ha", plot.AreaHa)
 	plotJSON, _ := json.Marshal(plot)
 	farmer, _ := json.Marshal(map[string]string{"login": ps.login("farmer1"), "password": ps.passwords["farmer1"]})
+	importFiles := browserImportFiles(t, a)
 	artifacts := filepath.Join(app, "test-results")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
 	cmd.Dir = app
 	cmd.Env = append(os.Environ(), "VT_BASE_URL="+a.base, "VT_OFFICER="+string(officer), "VT_ARTIFACTS="+artifacts,
-		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer))
+		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles))
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	if err != nil {
 		t.Fatalf("browser tests failed: %v (screenshots in %s)", err, artifacts)
 	}
+	// The refused file stored nothing; the good one its two plots, once, whatever the page said.
+	var n int
+	var crops string
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT count(*), coalesce(string_agg(DISTINCT crop, ','), '') FROM plot WHERE source IN ('browser-import', 'browser-import-bad')`).Scan(&n, &crops); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || crops != "coffee" {
+		t.Errorf("after the browser's imports the registry holds %d plots of the test files (crops %q), want the good file's 2 coffee plots", n, crops)
+	}
+}
+
+// browserImportFiles writes the two GeoJSON files the import test uploads, in an empty corner of
+// officerA's commune: a good one with two coffee plots, and a bad one whose second feature
+// crosses itself.
+func browserImportFiles(t *testing.T, a *testApp) []byte {
+	t.Helper()
+	var x, y float64
+	err := a.app.DB().Pool.QueryRow(context.Background(), `
+		SELECT 108.005 + i * 0.01, 12.605 + j * 0.01 FROM generate_series(0, 8) i, generate_series(0, 8) j
+		WHERE NOT EXISTS (SELECT 1 FROM plot p WHERE p.geom && ST_MakeEnvelope(108.001 + i * 0.01, 12.601 + j * 0.01, 108.009 + i * 0.01, 12.609 + j * 0.01, 4326))
+		ORDER BY i, j LIMIT 1`).Scan(&x, &y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	square := func(x0, y0 float64) [][][2]float64 {
+		return [][][2]float64{{{x0, y0}, {x0 + 0.001, y0}, {x0 + 0.001, y0 + 0.001}, {x0, y0 + 0.001}, {x0, y0}}}
+	}
+	bowtie := [][][2]float64{{{x, y}, {x + 0.001, y + 0.001}, {x + 0.001, y}, {x, y + 0.001}, {x, y}}}
+	feature := func(id string, ring [][][2]float64) map[string]any {
+		return map[string]any{"type": "Feature", "id": id, "geometry": map[string]any{"type": "Polygon", "coordinates": ring},
+			"properties": map[string]any{"CAY_TRONG": "Cà phê", "CHU_HO": "Nguyễn Thị Nhập"}}
+	}
+	collection := func(fs ...map[string]any) string {
+		b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
+		return string(b)
+	}
+	files, _ := json.Marshal(map[string]string{
+		"good": collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
+		"bad":  collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
+	})
+	return files
 }

@@ -552,13 +552,17 @@ func (im *PlotImporter) write(r *importRun) error {
 		WHERE p.source = $1 AND p.external_id = i.external_id AND p.deleted_at IS NULL`, r.opt.Source); err != nil {
 		return err
 	}
-	var extent [4]*float64
+	// The file's extent (for the report), and that with the places the changed plots leave (for the tiles).
+	var extent, own [4]*float64
 	if err := tx.QueryRow(ctx, `
-		SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (
-		  SELECT ST_Extent(g) AS e FROM (SELECT geom AS g FROM import_plot
-		                                  UNION ALL SELECT p.geom FROM plot p JOIN import_plot i ON p.id = i.plot_id) x) y`).
-		Scan(&extent[0], &extent[1], &extent[2], &extent[3]); err != nil {
+		WITH f AS (SELECT ST_Extent(geom) AS e FROM import_plot),
+		     a AS (SELECT ST_Extent(e) AS e FROM (SELECT e FROM f UNION ALL SELECT p.geom::box2d FROM plot p JOIN import_plot i ON p.id = i.plot_id) x)
+		SELECT ST_XMin(a.e), ST_YMin(a.e), ST_XMax(a.e), ST_YMax(a.e), ST_XMin(f.e), ST_YMin(f.e), ST_XMax(f.e), ST_YMax(f.e) FROM a, f`).
+		Scan(&extent[0], &extent[1], &extent[2], &extent[3], &own[0], &own[1], &own[2], &own[3]); err != nil {
 		return err
+	}
+	if own[0] != nil {
+		r.rep.BBox = []float64{*own[0], *own[1], *own[2], *own[3]}
 	}
 	tag, err := tx.Exec(ctx, `
 		UPDATE plot p SET geom = i.geom, crop = i.crop, variety = nullif(i.variety, ''), producer_id = coalesce(i.producer_id, p.producer_id),

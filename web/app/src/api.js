@@ -30,3 +30,33 @@ export async function api(method, path, body) {
   if (!res.ok) throw new APIError(res.status, data, Number(res.headers.get('Retry-After') || 0));
   return data;
 }
+
+/**
+ * Sends a form with a file (multipart) and returns the parsed JSON answer. onProgress gets the
+ * share of the upload sent so far (0 to 1): fetch cannot report an upload's progress, so this
+ * uses XMLHttpRequest. Throws APIError.
+ */
+export function upload(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.withCredentials = true;
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try {
+        data = JSON.parse(xhr.responseText);
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(new APIError(xhr.status, data, Number(xhr.getResponseHeader('Retry-After') || 0)));
+    });
+    xhr.addEventListener('error', () => reject(new TypeError('network error')));
+    xhr.send(form);
+  });
+}

@@ -11,6 +11,7 @@ import { initPanel, showDetails, closeDetails } from './panel.js';
 import { initSearch, hideResults } from './search.js';
 import { initLegend, setLegendOpen } from './legend.js';
 import { initMyPlots, updateMyPlots } from './myplots.js';
+import { initImport, updateImport } from './importer.js';
 
 const $ = (id) => document.getElementById(id);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
@@ -87,6 +88,9 @@ async function start() {
   initMyPlots(map, $('my-plots-button'));
   onSessionChange((s) => updateMyPlots(map, $('my-plots-button'), s));
   updateMyPlots(map, $('my-plots-button'), session());
+  initImport(map, $('import-button'), (bbox) => fit(bbox, false));
+  onSessionChange((s) => updateImport($('import-button'), s));
+  updateImport($('import-button'), session());
   await initLegend(map, $('layers'), $('layers-toggle'), () => { if (isPhone()) closeDetails(); });
 }
 

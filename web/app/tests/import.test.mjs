@@ -1,0 +1,71 @@
+// Importing survey files in a real browser: an officer uploads a file that is refused (every
+// problem listed by feature number, nothing stored), then a good one; the report survives a
+// reload at its address (?import=id) and follows the language switch.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { base, launch, openPage, screenshot } from './browser.mjs';
+
+const officer = JSON.parse(process.env.VT_OFFICER || '{}');
+const files = JSON.parse(process.env.VT_IMPORT || '{}');
+const browser = await launch();
+after(() => browser.close());
+
+const geojson = (name, text) => ({ name, mimeType: 'application/geo+json', buffer: Buffer.from(text) });
+
+test('nobody signed in sees no import button', async () => {
+  const { page, context } = await openPage(browser);
+  await page.goto(base + '/');
+  await page.locator('#open-signin').waitFor();
+  assert.equal(await page.locator('#import-button').isVisible(), false);
+  await context.close();
+});
+
+test('an officer imports a survey file: a bad file is refused with its problems, a good one is stored', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(base + '/');
+  await page.locator('#open-signin').click();
+  await page.locator('#signin input[name=login]').fill(officer.login);
+  await page.locator('#signin input[name=password]').fill(officer.password);
+  await page.locator('#password-form button[type=submit]').click();
+  await page.locator('#user-chip').waitFor();
+
+  await page.locator('#import-button').click();
+  const dialog = page.locator('#import-dialog');
+  assert.equal(await dialog.locator('h2').textContent(), 'Nhập thửa từ tệp khảo sát');
+  await dialog.locator('input[name=file]').setInputFiles(geojson('browser-import-bad.geojson', files.bad));
+  await dialog.locator('#import-form button[type=submit]').click();
+  const refused = dialog.locator('.import-summary.bad');
+  await refused.waitFor({ timeout: 30000 });
+  assert.match(await refused.textContent(), /browser-import-bad\.geojson bị từ chối: 1 lỗi\. Không có gì được lưu/);
+  const row = dialog.locator('.import-details.problems tr').nth(1);
+  assert.equal(await row.locator('td').nth(0).textContent(), '2', 'the problem names the feature number');
+  assert.equal(await row.locator('td').nth(1).textContent(), 'hình học', 'the field is named in Vietnamese');
+  assert.match(await row.locator('td').nth(2).textContent(), /(crosses itself|self-intersection).* at 108\.\d+, 12\.\d+/);
+  await screenshot(page, 'import-refused-vi');
+
+  await dialog.locator('.import-actions button', { hasText: 'Nhập tệp khác' }).click();
+  assert.ok(await dialog.locator('#import-form').isVisible(), 'the form is back');
+  await dialog.locator('input[name=file]').setInputFiles(geojson('browser-import.geojson', files.good));
+  await dialog.locator('#import-form button[type=submit]').click();
+  const done = dialog.locator('.import-summary.ok');
+  await done.waitFor({ timeout: 30000 });
+  assert.equal(await done.textContent(), 'Đã nhập browser-import.geojson: thêm 2 thửa, cập nhật 0, không đổi 0, bỏ qua 0.');
+  assert.match(page.url(), /[?&]import=[0-9a-f]+/, 'the report has its own address');
+  await screenshot(page, 'import-done-vi');
+
+  await page.locator('[data-lang=en]').click();
+  assert.equal(await done.textContent(), 'Imported browser-import.geojson: 2 plots added, 0 updated, 0 unchanged, 0 skipped.');
+
+  // The report's address opens it again after a reload.
+  await page.reload();
+  const again = page.locator('#import-dialog .import-summary.ok');
+  await again.waitFor({ timeout: 15000 });
+  assert.match(await again.textContent(), /2 plots added/);
+  await screenshot(page, 'import-report-en');
+
+  await page.locator('#import-dialog .import-actions button', { hasText: 'Show on the map' }).click();
+  assert.equal(await page.locator('#import-dialog').isVisible(), false);
+  assert.doesNotMatch(page.url(), /import=/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
