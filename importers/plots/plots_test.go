@@ -456,6 +456,14 @@ func snapshot(t *testing.T, db *postgres.DB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An import's working table lives and dies inside its transaction.
+	var left []string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT coalesce(array_agg(relname::text), '{}') FROM pg_class WHERE relname LIKE 'import\_%'`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("tables left behind by imports: %v", left)
+	}
 	return s
 }
 

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +52,16 @@ type importRun struct {
 	stage  time.Time
 	bad    map[int]bool // features refused
 	hidden int          // problems beyond maxReported
+	// plots is the name of this import's working table (import_plot in the SQL): an unlogged
+	// table, not a temporary one, so that both cores may scan it (PostgreSQL never lets
+	// parallel workers read a temporary table). It is created and dropped inside the import's
+	// transaction, so no other session ever sees it and a failed import leaves nothing behind.
+	plots string
+}
+
+// sql names this import's working table in a statement written with "import_plot".
+func (r *importRun) sql(s string) string {
+	return strings.ReplaceAll(s, "import_plot", r.plots)
 }
 
 func (r *importRun) problem(d registry.Detail) {
@@ -103,7 +115,9 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	start := time.Now()
 	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
 		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
-	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}}
+	suffix := make([]byte, 8)
+	rand.Read(suffix)
+	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}, plots: "import_plot_" + hex.EncodeToString(suffix)}
 	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
 		r.tx = tx
 		// Big set-based statements over a file: JIT compiles for longer than small files take,
@@ -130,7 +144,8 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 		if opt.DryRun {
 			return errDryRun
 		}
-		return nil
+		_, err := tx.Exec(ctx, r.sql(`DROP TABLE import_plot`))
+		return err
 	})
 	rep.Elapsed = registry.Duration(time.Since(start))
 	switch {
@@ -242,8 +257,8 @@ func (im *PlotImporter) check(r *importRun) error {
 		return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", unknown[0])
 	}
 	// Geometries in WGS 84, with validity, area and the crop resolved.
-	_, err := tx.Exec(ctx, `
-		CREATE TEMP TABLE import_plot ON COMMIT DROP AS
+	_, err := tx.Exec(ctx, r.sql(`
+		CREATE UNLOGGED TABLE import_plot AS
 		SELECT s.n, s.external_id, g.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
 		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
 		       ST_IsValid(g.geom) AS valid, ST_Area(g.geom::geography) / 10000 AS area_ha,
@@ -252,27 +267,27 @@ func (im *PlotImporter) check(r *importRun) error {
 		FROM import_stage s
 		CROSS JOIN LATERAL (SELECT ST_Multi(CASE WHEN s.srid = 4326 THEN ST_GeomFromWKB(s.wkb, 4326)
 		                                         ELSE ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326) END) AS geom) g
-		LEFT JOIN LATERAL (SELECT code FROM crop
-		                   WHERE s.crop <> '' AND (code = lower(s.crop) OR fold_key = fold(s.crop) OR lower(name_en) = lower(s.crop))
-		                   LIMIT 1) c ON true`)
+		LEFT JOIN (SELECT i.crop AS input, (SELECT code FROM crop
+		                                   WHERE code = lower(i.crop) OR fold_key = fold(i.crop) OR lower(name_en) = lower(i.crop) LIMIT 1) AS code
+		           FROM (SELECT DISTINCT crop FROM import_stage WHERE crop <> '') i) c ON c.input = s.crop`))
 	if err != nil {
 		return err
 	}
 	// The index comes before any UPDATE: an index built over rows this transaction updated
 	// (broken HOT chains) cannot be used by the transaction itself.
-	if _, err := tx.Exec(ctx, `CREATE INDEX ON import_plot USING gist (geom); ANALYZE import_plot`); err != nil {
+	if _, err := tx.Exec(ctx, r.sql(`CREATE INDEX ON import_plot USING gist (geom); ANALYZE import_plot`)); err != nil {
 		return err
 	}
 	r.done("transform")
 	// Validity: the reason and the place, or a repair when asked.
 	if r.opt.OnInvalid == registry.OnInvalidRepair {
-		rows, err := tx.Query(ctx, `
+		rows, err := tx.Query(ctx, r.sql(`
 			WITH fixed AS (
 				UPDATE import_plot SET geom = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)), repaired = true, valid = true
 				WHERE NOT valid
 				RETURNING n, geom, area_ha AS before)
 			SELECT f.n, ST_Area(f.geom::geography) / 10000, f.before
-			FROM fixed f JOIN import_stage s USING (n) ORDER BY f.n`)
+			FROM fixed f JOIN import_stage s USING (n) ORDER BY f.n`))
 		if err != nil {
 			return err
 		}
@@ -291,9 +306,9 @@ func (im *PlotImporter) check(r *importRun) error {
 			return err
 		}
 	}
-	rows, err := tx.Query(ctx, `
+	rows, err := tx.Query(ctx, r.sql(`
 		SELECT n, (d).reason, ST_X((d).location), ST_Y((d).location)
-		FROM (SELECT n, ST_IsValidDetail(geom) AS d FROM import_plot WHERE NOT valid OR ST_IsEmpty(geom)) x ORDER BY n`)
+		FROM (SELECT n, ST_IsValidDetail(geom) AS d FROM import_plot WHERE NOT valid OR ST_IsEmpty(geom)) x ORDER BY n`))
 	if err != nil {
 		return err
 	}
@@ -324,7 +339,7 @@ func (im *PlotImporter) check(r *importRun) error {
 		return err
 	}
 	if r.rep.Repaired > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE repaired`); err != nil {
+		if _, err := tx.Exec(ctx, r.sql(`UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE repaired`)); err != nil {
 			return err
 		}
 	}
@@ -332,7 +347,7 @@ func (im *PlotImporter) check(r *importRun) error {
 	// Extent, area, crop, commune, duplicates: one pass, one row per problem.
 	lim := im.plots.Limits
 	b := geo.VietnamBound
-	rows, err = tx.Query(ctx, `
+	rows, err = tx.Query(ctx, r.sql(`
 		SELECT n, field, message FROM (
 		  SELECT n, 'geometry' AS field, format('after conversion to WGS 84 the plot lies outside Vietnam (near %s, %s): check the coordinate system (--province or --srs)',
 		         round(ST_X(ST_PointOnSurface(geom))::numeric, 5), round(ST_Y(ST_PointOnSurface(geom))::numeric, 5)) AS message
@@ -357,7 +372,7 @@ func (im *PlotImporter) check(r *importRun) error {
 		  UNION ALL
 		  SELECT n, 'id', format('id %L is used by feature %s too: ids must be unique in a file', external_id, first_n)
 		  FROM (SELECT n, external_id, min(n) OVER (PARTITION BY external_id) AS first_n FROM import_plot) d WHERE n <> first_n
-		) p ORDER BY n, field`, b.Min[0], b.Min[1], b.Max[0], b.Max[1], lim.MinAreaHa, lim.MaxAreaHa, lim.MaxVertices)
+		) p ORDER BY n, field`), b.Min[0], b.Min[1], b.Max[0], b.Max[1], lim.MinAreaHa, lim.MaxAreaHa, lim.MaxVertices)
 	if err != nil {
 		return err
 	}
@@ -365,10 +380,10 @@ func (im *PlotImporter) check(r *importRun) error {
 		return err
 	}
 	// Declared areas that disagree: a warning, not a refusal.
-	rows, err = tx.Query(ctx, `
+	rows, err = tx.Query(ctx, r.sql(`
 		SELECT n, format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', round(declared_ha::numeric, 4), round(area_ha::numeric, 4),
 		       round((100 * abs(declared_ha - area_ha) / area_ha)::numeric, 1))
-		FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha ORDER BY n`, r.opt.DeclaredAreaTolerance)
+		FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha ORDER BY n`), r.opt.DeclaredAreaTolerance)
 	if err != nil {
 		return err
 	}
@@ -409,7 +424,7 @@ func (r *importRun) collect(rows pgx.Rows) error {
 // share of the smaller one: neighbours that share an edge, or overlap by a survey sliver, pass.
 func (im *PlotImporter) checkOverlaps(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	rows, err := tx.Query(ctx, `
+	rows, err := tx.Query(ctx, r.sql(`
 		SELECT b.n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', a.n, round(o.m2::numeric, 1),
 		       round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1))
 		FROM import_plot a
@@ -417,14 +432,14 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2) o
 		WHERE a.valid AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
 		  AND o.m2 > $1 * 10000 * least(a.area_ha, b.area_ha)
-		ORDER BY b.n`, r.opt.OverlapTolerance)
+		ORDER BY b.n`), r.opt.OverlapTolerance)
 	if err != nil {
 		return err
 	}
 	if err := r.collect(rows); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, `
+	rows, err = tx.Query(ctx, r.sql(`
 		SELECT i.n, 'geometry', format('overlaps registered plot %s%s by %s m² (%s%% of the smaller plot)', p.id,
 		       CASE WHEN p.external_id IS NOT NULL THEN format(' (%s %s)', nullif(p.source, ''), p.external_id) ELSE '' END,
 		       round(o.m2::numeric, 1), round((100 * o.m2 / (10000 * least(i.area_ha, p.area_ha)))::numeric, 1))
@@ -434,7 +449,7 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 		WHERE i.valid AND NOT (p.source = $2 AND p.external_id = i.external_id)
 		  AND ST_Intersects(i.geom, p.geom) AND NOT ST_Touches(i.geom, p.geom)
 		  AND o.m2 > $1 * 10000 * least(i.area_ha, p.area_ha)
-		ORDER BY i.n`, r.opt.OverlapTolerance, r.opt.Source)
+		ORDER BY i.n`), r.opt.OverlapTolerance, r.opt.Source)
 	if err != nil {
 		return err
 	}
@@ -451,31 +466,31 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 func (im *PlotImporter) place(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	fallback := cmpOr(r.opt.Province, im.plots.DefaultProvince)
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET commune_code = c.code, province_code = c.province_code
-		FROM commune c WHERE i.commune <> '' AND c.scheme = 2025 AND c.code = i.commune`); err != nil {
+		FROM commune c WHERE i.commune <> '' AND c.scheme = 2025 AND c.code = i.commune`)); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET commune_code = x.code, province_code = x.province_code
 		FROM (SELECT i2.n, c.code, c.province_code FROM import_plot i2
 		      CROSS JOIN LATERAL (SELECT c.code, c.province_code FROM commune c
 		                          WHERE c.scheme = 2025 AND c.boundary && ST_PointOnSurface(i2.geom)
 		                            AND ST_Intersects(c.boundary, ST_PointOnSurface(i2.geom)) LIMIT 1) c
 		      WHERE i2.valid AND i2.province_code IS NULL) x
-		WHERE i.n = x.n`); err != nil {
+		WHERE i.n = x.n`)); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET province_code = coalesce(
 		    (SELECT v.code FROM province v WHERE v.scheme = 2025 AND v.boundary && ST_PointOnSurface(i.geom)
 		       AND ST_Intersects(v.boundary, ST_PointOnSurface(i.geom)) LIMIT 1), nullif($1, ''))
-		WHERE i.valid AND i.province_code IS NULL`, fallback); err != nil {
+		WHERE i.valid AND i.province_code IS NULL`), fallback); err != nil {
 		return err
 	}
 	if r.opt.Province != "" {
-		rows, err := tx.Query(ctx, `SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
-			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`, r.opt.Province)
+		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
+			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`), r.opt.Province)
 		if err != nil {
 			return err
 		}
@@ -487,7 +502,7 @@ func (im *PlotImporter) place(r *importRun) error {
 		r.done("placement")
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM import_plot WHERE valid ORDER BY n`)
+	rows, err := tx.Query(ctx, r.sql(`SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM import_plot WHERE valid ORDER BY n`))
 	if err != nil {
 		return err
 	}
@@ -520,51 +535,51 @@ func (im *PlotImporter) write(r *importRun) error {
 		for n := range r.bad {
 			bad = append(bad, int32(n))
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM import_plot WHERE n = ANY($1)`, bad); err != nil {
+		if _, err := tx.Exec(ctx, r.sql(`DELETE FROM import_plot WHERE n = ANY($1)`), bad); err != nil {
 			return err
 		}
 	}
 	// Owners: matched by citizen ID anywhere in the registry, else by their folded name within
 	// this source; new ones become household producers.
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET producer_id = p.id FROM producer p
-		WHERE i.owner_id <> '' AND p.citizen_id = i.owner_id AND p.deleted_at IS NULL`); err != nil {
+		WHERE i.owner_id <> '' AND p.citizen_id = i.owner_id AND p.deleted_at IS NULL`)); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		INSERT INTO producer (kind, name, citizen_id, province_code, commune_code, source, external_id, created_by, updated_by)
 		SELECT DISTINCT ON (key) 'household', owner, nullif(owner_id, ''), province_code, commune_code, $1, key, $2, $2
 		FROM (SELECT *, CASE WHEN owner_id <> '' THEN 'cccd:' || owner_id ELSE 'owner:' || fold(owner) END AS key
 		      FROM import_plot WHERE owner <> '' AND producer_id IS NULL) o
 		ORDER BY key, n
-		ON CONFLICT DO NOTHING`, r.opt.Source, actor); err != nil {
+		ON CONFLICT DO NOTHING`), r.opt.Source, actor); err != nil {
 		return mapError(err)
 	}
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET producer_id = p.id FROM producer p
 		WHERE i.owner <> '' AND i.producer_id IS NULL AND p.source = $1
-		  AND p.external_id = CASE WHEN i.owner_id <> '' THEN 'cccd:' || i.owner_id ELSE 'owner:' || fold(i.owner) END`, r.opt.Source); err != nil {
+		  AND p.external_id = CASE WHEN i.owner_id <> '' THEN 'cccd:' || i.owner_id ELSE 'owner:' || fold(i.owner) END`), r.opt.Source); err != nil {
 		return err
 	}
 	// The plots this source already has.
-	if _, err := tx.Exec(ctx, `
+	if _, err := tx.Exec(ctx, r.sql(`
 		UPDATE import_plot i SET plot_id = p.id FROM plot p
-		WHERE p.source = $1 AND p.external_id = i.external_id AND p.deleted_at IS NULL`, r.opt.Source); err != nil {
+		WHERE p.source = $1 AND p.external_id = i.external_id AND p.deleted_at IS NULL`), r.opt.Source); err != nil {
 		return err
 	}
 	// The file's extent (for the report), and that with the places the changed plots leave (for the tiles).
 	var extent, own [4]*float64
-	if err := tx.QueryRow(ctx, `
+	if err := tx.QueryRow(ctx, r.sql(`
 		WITH f AS (SELECT ST_Extent(geom) AS e FROM import_plot),
 		     a AS (SELECT ST_Extent(e) AS e FROM (SELECT e FROM f UNION ALL SELECT p.geom::box2d FROM plot p JOIN import_plot i ON p.id = i.plot_id) x)
-		SELECT ST_XMin(a.e), ST_YMin(a.e), ST_XMax(a.e), ST_YMax(a.e), ST_XMin(f.e), ST_YMin(f.e), ST_XMax(f.e), ST_YMax(f.e) FROM a, f`).
+		SELECT ST_XMin(a.e), ST_YMin(a.e), ST_XMax(a.e), ST_YMax(a.e), ST_XMin(f.e), ST_YMin(f.e), ST_XMax(f.e), ST_YMax(f.e) FROM a, f`)).
 		Scan(&extent[0], &extent[1], &extent[2], &extent[3], &own[0], &own[1], &own[2], &own[3]); err != nil {
 		return err
 	}
 	if own[0] != nil {
 		r.rep.BBox = []float64{*own[0], *own[1], *own[2], *own[3]}
 	}
-	tag, err := tx.Exec(ctx, `
+	tag, err := tx.Exec(ctx, r.sql(`
 		UPDATE plot p SET geom = i.geom, crop = i.crop, variety = nullif(i.variety, ''), producer_id = coalesce(i.producer_id, p.producer_id),
 		       province_code = i.province_code, commune_code = i.commune_code, planting_year = i.planting_year,
 		       cadastral_sheet = nullif(i.sheet, ''), cadastral_parcel = nullif(i.parcel, ''), land_cert_no = nullif(i.land_cert, ''),
@@ -575,24 +590,24 @@ func (im *PlotImporter) write(r *importRun) error {
 		   OR p.producer_id IS DISTINCT FROM coalesce(i.producer_id, p.producer_id) OR p.province_code IS DISTINCT FROM i.province_code
 		   OR p.commune_code IS DISTINCT FROM i.commune_code OR p.planting_year IS DISTINCT FROM i.planting_year
 		   OR p.cadastral_sheet IS DISTINCT FROM nullif(i.sheet, '') OR p.cadastral_parcel IS DISTINCT FROM nullif(i.parcel, '')
-		   OR p.land_cert_no IS DISTINCT FROM nullif(i.land_cert, ''))`, actor)
+		   OR p.land_cert_no IS DISTINCT FROM nullif(i.land_cert, ''))`), actor)
 	if err != nil {
 		return mapError(err)
 	}
 	r.rep.Updated = int(tag.RowsAffected())
 	var matched int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_plot WHERE plot_id IS NOT NULL`).Scan(&matched); err != nil {
+	if err := tx.QueryRow(ctx, r.sql(`SELECT count(*) FROM import_plot WHERE plot_id IS NOT NULL`)).Scan(&matched); err != nil {
 		return err
 	}
 	r.rep.Unchanged = matched - r.rep.Updated
 	r.done("update")
-	tag, err = tx.Exec(ctx, `
+	tag, err = tx.Exec(ctx, r.sql(`
 		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year, cadastral_sheet, cadastral_parcel,
 		                  land_cert_no, source, external_id, geom, created_by, updated_by)
 		SELECT producer_id, province_code, commune_code, crop, nullif(variety, ''), planting_year, nullif(sheet, ''), nullif(parcel, ''),
 		       nullif(land_cert, ''), $1, external_id, geom, $2, $2
 		FROM import_plot WHERE plot_id IS NULL
-		ORDER BY ST_GeoHash(ST_PointOnSurface(geom), 10)`, r.opt.Source, actor)
+		ORDER BY ST_GeoHash(ST_PointOnSurface(geom), 10)`), r.opt.Source, actor)
 	if err != nil {
 		return mapError(err)
 	}
