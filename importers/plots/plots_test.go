@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -694,4 +695,123 @@ func TestOverlapWithRegisteredPlot(t *testing.T) {
 	// Neighbours sharing an edge are fine.
 	var e *registry.Error
 	_ = errors.As(err, &e)
+}
+
+// TestImportPlacesPlots checks where imported plots land: by their commune code, by the commune
+// or province boundary holding them, by --province; a repaired plot by its repaired shape; and
+// that an officer cannot import into another province.
+func TestImportPlacesPlots(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var province, other, coded, codedProvince string
+	err := db.Pool.QueryRow(ctx, `
+		SELECT (SELECT province_code FROM commune WHERE scheme = 2025 AND code = '24280'),
+		       (SELECT min(code) FROM province WHERE scheme = 2025 AND code <> (SELECT province_code FROM commune WHERE scheme = 2025 AND code = '24280')),
+		       c.code, c.province_code
+		FROM commune c WHERE c.scheme = 2025 AND c.province_code <> (SELECT province_code FROM commune WHERE scheme = 2025 AND code = '24280')
+		ORDER BY c.code LIMIT 1`).Scan(&province, &other, &coded, &codedProvince)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Commune 24280 covers 108.0-108.1 E, 12.6-12.7 N; its province 107.5-108.5 E, 12.0-13.0 N.
+	for _, sql := range []string{
+		`UPDATE province SET boundary = NULL WHERE scheme = 2025`,
+		`UPDATE commune SET boundary = NULL WHERE scheme = 2025`,
+		`UPDATE commune SET boundary = ST_Multi(ST_MakeEnvelope(108.0, 12.6, 108.1, 12.7, 4326)) WHERE scheme = 2025 AND code = '24280'`,
+		fmt.Sprintf(`UPDATE province SET boundary = ST_Multi(ST_MakeEnvelope(107.5, 12.0, 108.5, 13.0, 4326)) WHERE scheme = 2025 AND code = '%s'`, province),
+	} {
+		if _, err := db.Pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	square := func(x, y float64) string {
+		return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%[1]g,%[2]g],[%[3]g,%[2]g],[%[3]g,%[4]g],[%[1]g,%[4]g],[%[1]g,%[2]g]]]}`, x, y, x+0.001, y+0.001)
+	}
+	bowtie := `{"type":"Polygon","coordinates":[[[108.05,12.65],[108.051,12.651],[108.051,12.65],[108.05,12.651],[108.05,12.65]]]}`
+	feature := func(id, geom, commune string) string {
+		return fmt.Sprintf(`{"type":"Feature","id":%q,"properties":{"CAY_TRONG":"Cà phê","MA_XA":%q},"geometry":%s}`, id, commune, geom)
+	}
+	path := filepath.Join(t.TempDir(), "places.geojson")
+	body := `{"type":"FeatureCollection","features":[` + strings.Join([]string{
+		feature("by-code", square(108.3, 12.3), coded),   // the code wins over the place
+		feature("in-commune", square(108.02, 12.62), ""), // inside commune 24280
+		feature("in-province", square(108.3, 12.8), ""),  // in the province, in no commune
+		feature("nowhere", square(106.5, 11.5), ""),      // in no boundary: --province
+		feature("repaired", bowtie, ""),                  // invalid, repaired, inside 24280
+	}, ",") + `]}`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := importFile(t, db, path, plots.Options{}, registry.ImportOptions{Source: "places", Province: other, OnInvalid: registry.OnInvalidRepair})
+	if err == nil || !strings.Contains(fmt.Sprint(rep.Problems), "not "+other+" (--province)") {
+		t.Fatalf("with --province %s the plots placed elsewhere should be refused; got %v, %v", other, err, rep.Problems)
+	}
+	// Without --province the fallback is the configured default: none here, so "nowhere" has no province.
+	rep, err = importFile(t, db, path, plots.Options{}, registry.ImportOptions{Source: "places", OnInvalid: registry.OnInvalidRepair})
+	if err != nil {
+		t.Fatalf("import: %v %v", err, rep.Problems)
+	}
+	got := map[string]string{}
+	rows, err := db.Pool.Query(ctx, `SELECT external_id, coalesce(province_code, '-') || '/' || coalesce(commune_code, '-') FROM plot WHERE source = 'places'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, place string
+		if err := rows.Scan(&id, &place); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = place
+	}
+	want := map[string]string{
+		"by-code":     codedProvince + "/" + coded,
+		"in-commune":  province + "/24280",
+		"in-province": province + "/-",
+		"nowhere":     "-/-",
+		"repaired":    province + "/24280",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("places (province/commune) = %v, want %v", got, want)
+	}
+	// --province places what no boundary holds.
+	lone := filepath.Join(t.TempDir(), "lone.geojson")
+	if err := os.WriteFile(lone, []byte(`{"type":"FeatureCollection","features":[`+feature("lone", square(106.6, 11.6), "")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := importFile(t, db, lone, plots.Options{}, registry.ImportOptions{Source: "lone", Province: other}); err != nil {
+		t.Fatalf("import with --province: %v %v", err, rep.Problems)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM plot WHERE source = 'lone' AND province_code = $1 AND commune_code IS NULL`, other).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("a plot in no boundary imported with --province %s: %d plots placed there, want 1", other, n)
+	}
+	// An officer of the province may re-import what lies in it, not the plot coded elsewhere.
+	officer := registry.NewContextWithActor(ctx, registry.Actor{Kind: "user", Name: "officer", Role: registry.RoleOfficer,
+		Jurisdictions: []registry.Jurisdiction{{ProvinceCode: province}}})
+	src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.DefaultLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	before := snapshot(t, db)
+	rep, err = postgres.NewPlotImporter(db, postgres.NewPlotService(db)).ImportPlots(officer, src,
+		registry.ImportOptions{Source: "places-2", OnInvalid: registry.OnInvalidRepair})
+	if err == nil {
+		t.Fatal("an officer imported plots outside their province")
+	}
+	outside := map[int]bool{}
+	for _, d := range rep.Problems {
+		if strings.Contains(d.Message, "outside your jurisdiction") {
+			outside[d.Feature] = true
+		}
+	}
+	if !reflect.DeepEqual(outside, map[int]bool{1: true, 4: true}) {
+		t.Errorf("features refused as outside the officer's jurisdiction: %v, want 1 (coded elsewhere) and 4 (nowhere); problems %v", outside, rep.Problems)
+	}
+	if snapshot(t, db) != before {
+		t.Error("the refused import changed the registry")
+	}
 }

@@ -57,11 +57,15 @@ type importRun struct {
 	// parallel workers read a temporary table). It is created and dropped inside the import's
 	// transaction, so no other session ever sees it and a failed import leaves nothing behind.
 	plots string
+	// staged is the name of the table the file's rows are copied into (import_stage in the
+	// SQL), unlogged for the same reason and because a temporary table lives in the session's
+	// few megabytes of temp_buffers, where a big file spills to disk.
+	staged string
 }
 
 // sql names this import's working table in a statement written with "import_plot".
 func (r *importRun) sql(s string) string {
-	return strings.ReplaceAll(s, "import_plot", r.plots)
+	return strings.NewReplacer("import_plot", r.plots, "import_stage", r.staged).Replace(s)
 }
 
 func (r *importRun) problem(d registry.Detail) {
@@ -117,7 +121,8 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
 	suffix := make([]byte, 8)
 	rand.Read(suffix)
-	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}, plots: "import_plot_" + hex.EncodeToString(suffix)}
+	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}, plots: "import_plot_" + hex.EncodeToString(suffix),
+		staged: "import_stage_" + hex.EncodeToString(suffix)}
 	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
 		r.tx = tx
 		// Big set-based statements over a file: JIT compiles for longer than small files take,
@@ -144,7 +149,7 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 		if opt.DryRun {
 			return errDryRun
 		}
-		_, err := tx.Exec(ctx, r.sql(`DROP TABLE import_plot`))
+		_, err := tx.Exec(ctx, r.sql(`DROP TABLE import_plot, import_stage`))
 		return err
 	})
 	rep.Elapsed = registry.Duration(time.Since(start))
@@ -166,17 +171,17 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 // stageRows copies the file's plots into a temporary table, collecting the problems the
 // decoder found.
 func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error {
-	_, err := r.tx.Exec(r.ctx, `
-		CREATE TEMP TABLE import_stage (
+	_, err := r.tx.Exec(r.ctx, r.sql(`
+		CREATE UNLOGGED TABLE import_stage (
 			n int NOT NULL, external_id text NOT NULL, srid int NOT NULL, wkb bytea NOT NULL,
 			crop text, variety text, commune text, sheet text, parcel text, land_cert text,
 			owner text, owner_id text, planting_year smallint, declared_ha float8
-		) ON COMMIT DROP`)
+		)`))
 	if err != nil {
 		return err
 	}
 	rows := &stageSource{src: src, r: r}
-	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{"import_stage"},
+	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{r.staged},
 		[]string{"n", "external_id", "srid", "wkb", "crop", "variety", "commune", "sheet", "parcel", "land_cert", "owner", "owner_id", "planting_year", "declared_ha"},
 		rows); err != nil {
 		if rows.fileErr != nil {
@@ -249,27 +254,30 @@ func (im *PlotImporter) check(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	// The coordinate systems must be known to PostGIS.
 	var unknown []int32
-	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(DISTINCT s.srid), '{}') FROM import_stage s
-		WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys r WHERE r.srid = s.srid)`).Scan(&unknown); err != nil {
+	if err := tx.QueryRow(ctx, r.sql(`SELECT coalesce(array_agg(DISTINCT s.srid), '{}') FROM import_stage s
+		WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys r WHERE r.srid = s.srid)`)).Scan(&unknown); err != nil {
 		return err
 	}
 	if len(unknown) > 0 {
 		return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", unknown[0])
 	}
-	// Geometries in WGS 84, with validity, area and the crop resolved.
+	// Geometries in WGS 84, with validity, area, the crop and the place resolved, in one pass
+	// that both cores share.
 	_, err := tx.Exec(ctx, r.sql(`
 		CREATE UNLOGGED TABLE import_plot AS
 		SELECT s.n, s.external_id, g.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
 		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
-		       ST_IsValid(g.geom) AS valid, ST_Area(g.geom::geography) / 10000 AS area_ha,
-		       NULL::text AS province_code, NULL::text AS commune_code, NULL::bigint AS producer_id,
+		       g.valid, ST_Area(g.geom::geography) / 10000 AS area_ha,
+		       pl.province_code, pl.commune_code, NULL::bigint AS producer_id,
 		       NULL::bigint AS plot_id, false AS repaired
 		FROM import_stage s
-		CROSS JOIN LATERAL (SELECT ST_Multi(CASE WHEN s.srid = 4326 THEN ST_GeomFromWKB(s.wkb, 4326)
-		                                         ELSE ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326) END) AS geom) g
+		CROSS JOIN LATERAL (SELECT x.geom, ST_IsValid(x.geom) AS valid
+		                    FROM (SELECT ST_Multi(CASE WHEN s.srid = 4326 THEN ST_GeomFromWKB(s.wkb, 4326)
+		                                               ELSE ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326) END) AS geom OFFSET 0) x) g
 		LEFT JOIN (SELECT i.crop AS input, (SELECT code FROM crop
 		                                   WHERE code = lower(i.crop) OR fold_key = fold(i.crop) OR lower(name_en) = lower(i.crop) LIMIT 1) AS code
-		           FROM (SELECT DISTINCT crop FROM import_stage WHERE crop <> '') i) c ON c.input = s.crop`))
+		           FROM (SELECT DISTINCT crop FROM import_stage WHERE crop <> '') i) c ON c.input = s.crop
+		CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "g.geom", "g.valid")+`) pl`))
 	if err != nil {
 		return err
 	}
@@ -460,33 +468,44 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 	return nil
 }
 
+// placement is a subquery giving the province_code and commune_code of a plot, from the row's
+// commune code, geometry and validity: the commune the code names; else the 2025 commune whose
+// boundary holds a point of the plot; else the province that does; else --province or the
+// configured default. Invalid plots are placed by their commune code only.
+func (im *PlotImporter) placement(r *importRun, commune, geom, valid string) string {
+	fallback := cmpOr(r.opt.Province, im.plots.DefaultProvince)
+	return fmt.Sprintf(`
+		SELECT coalesce(bc.province_code, bp.province_code, CASE WHEN %[3]s THEN coalesce(bv.code, nullif(%[4]s, '')) END) AS province_code,
+		       coalesce(bc.code, bp.code) AS commune_code
+		FROM (SELECT CASE WHEN %[3]s THEN ST_PointOnSurface(%[2]s) END AS pos OFFSET 0) p
+		LEFT JOIN LATERAL (SELECT c.code, c.province_code FROM commune c
+		                   WHERE %[1]s <> '' AND c.scheme = 2025 AND c.code = %[1]s) bc ON true
+		LEFT JOIN LATERAL (SELECT c.code, c.province_code FROM commune c
+		                   WHERE bc.code IS NULL AND p.pos IS NOT NULL AND c.scheme = 2025 AND c.boundary && p.pos
+		                     AND ST_Intersects(c.boundary, p.pos) LIMIT 1) bp ON true
+		LEFT JOIN LATERAL (SELECT v.code FROM province v
+		                   WHERE bc.code IS NULL AND bp.code IS NULL AND p.pos IS NOT NULL AND v.scheme = 2025 AND v.boundary && p.pos
+		                     AND ST_Intersects(v.boundary, p.pos) LIMIT 1) bv ON true`, commune, geom, valid, quoteLiteral(fallback))
+}
+
+// quoteLiteral is s as an SQL string literal (CREATE TABLE AS takes no parameters).
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
 // place fills each plot's province and commune (from its commune code, else the commune or
 // province boundary holding it, else --province, else the configured default) and checks that
 // the caller may write there.
 func (im *PlotImporter) place(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	fallback := cmpOr(r.opt.Province, im.plots.DefaultProvince)
-	if _, err := tx.Exec(ctx, r.sql(`
-		UPDATE import_plot i SET commune_code = c.code, province_code = c.province_code
-		FROM commune c WHERE i.commune <> '' AND c.scheme = 2025 AND c.code = i.commune`)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, r.sql(`
-		UPDATE import_plot i SET commune_code = x.code, province_code = x.province_code
-		FROM (SELECT i2.n, c.code, c.province_code FROM import_plot i2
-		      CROSS JOIN LATERAL (SELECT c.code, c.province_code FROM commune c
-		                          WHERE c.scheme = 2025 AND c.boundary && ST_PointOnSurface(i2.geom)
-		                            AND ST_Intersects(c.boundary, ST_PointOnSurface(i2.geom)) LIMIT 1) c
-		      WHERE i2.valid AND i2.province_code IS NULL) x
-		WHERE i.n = x.n`)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, r.sql(`
-		UPDATE import_plot i SET province_code = coalesce(
-		    (SELECT v.code FROM province v WHERE v.scheme = 2025 AND v.boundary && ST_PointOnSurface(i.geom)
-		       AND ST_Intersects(v.boundary, ST_PointOnSurface(i.geom)) LIMIT 1), nullif($1, ''))
-		WHERE i.valid AND i.province_code IS NULL`), fallback); err != nil {
-		return err
+	// Plots were placed as they were staged; repaired ones were invalid then and are placed now.
+	if r.rep.Repaired > 0 {
+		if _, err := tx.Exec(ctx, r.sql(`
+			UPDATE import_plot i SET province_code = pl.province_code, commune_code = pl.commune_code
+			FROM import_plot s CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "s.geom", "s.valid")+`) pl
+			WHERE i.n = s.n AND s.repaired`)); err != nil {
+			return err
+		}
 	}
 	if r.opt.Province != "" {
 		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
