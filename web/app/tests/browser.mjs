@@ -42,3 +42,12 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: false });
   return file;
 }
+
+/** Signs in on the open page with a password account ({ login, password }) and waits for the chip. */
+export async function signIn(page, who) {
+  await page.locator('#open-signin').click();
+  await page.locator('#signin input[name=login]').fill(who.login);
+  await page.locator('#signin input[name=password]').fill(who.password);
+  await page.locator('#password-form button[type=submit]').click();
+  await page.locator('#user-chip').waitFor();
+}

@@ -3,7 +3,7 @@
 // reload at its address (?import=id) and follows the language switch.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, openPage, screenshot } from './browser.mjs';
+import { base, launch, openPage, screenshot, signIn } from './browser.mjs';
 
 const officer = JSON.parse(process.env.VT_OFFICER || '{}');
 const files = JSON.parse(process.env.VT_IMPORT || '{}');
@@ -23,11 +23,7 @@ test('nobody signed in sees no import button', async () => {
 test('an officer imports a survey file: a bad file is refused with its problems, a good one is stored', async () => {
   const { page, errors, context } = await openPage(browser);
   await page.goto(base + '/');
-  await page.locator('#open-signin').click();
-  await page.locator('#signin input[name=login]').fill(officer.login);
-  await page.locator('#signin input[name=password]').fill(officer.password);
-  await page.locator('#password-form button[type=submit]').click();
-  await page.locator('#user-chip').waitFor();
+  await signIn(page, officer);
 
   await page.locator('#import-button').click();
   const dialog = page.locator('#import-dialog');

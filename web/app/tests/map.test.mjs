@@ -2,7 +2,7 @@
 // switcher, a phone screen and a farmer's own plots.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, openPage, screenshot } from './browser.mjs';
+import { base, launch, openPage, screenshot, signIn } from './browser.mjs';
 
 const plot = JSON.parse(process.env.VT_PLOT || '{}');
 const farmer = JSON.parse(process.env.VT_FARMER || '{}');
@@ -185,11 +185,7 @@ test('a farmer who signs in sees their own plot outlined and can go to it', asyn
   assert.equal(await count(), 0);
   assert.equal(await page.locator('#my-plots-button').isVisible(), false);
 
-  await page.locator('#open-signin').click();
-  await page.locator('#signin input[name=login]').fill(farmer.login);
-  await page.locator('#signin input[name=password]').fill(farmer.password);
-  await page.locator('#password-form button[type=submit]').click();
-  await page.locator('#user-chip').waitFor();
+  await signIn(page, farmer);
   const button = page.locator('#my-plots-button');
   await button.waitFor();
   await until(page, async () => (await window.vtMap.getSource('my-plots').getData()).features.length === 1);

@@ -1,7 +1,7 @@
 // Signing in and out in a real browser, in Vietnamese and in English.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, openPage, screenshot } from './browser.mjs';
+import { base, launch, openPage, screenshot, signIn } from './browser.mjs';
 
 const officer = JSON.parse(process.env.VT_OFFICER || '{}');
 const browser = await launch();
@@ -51,11 +51,7 @@ test('an officer signs in, sees who they are and where they act, switches to Eng
 test('the session cookie is HttpOnly and SameSite=Lax, and the page never sees it', async () => {
   const { page, context } = await openPage(browser);
   await page.goto(base + '/');
-  await page.locator('#open-signin').click();
-  await page.locator('#signin input[name=login]').fill(officer.login);
-  await page.locator('#signin input[name=password]').fill(officer.password);
-  await page.locator('#password-form button[type=submit]').click();
-  await page.locator('#user-chip').waitFor();
+  await signIn(page, officer);
   const cookie = (await context.cookies()).find((c) => c.name === 'vt_session');
   assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Lax');
   const visible = await page.evaluate(() => document.cookie);
