@@ -52,20 +52,30 @@ type importRun struct {
 	stage  time.Time
 	bad    map[int]bool // features refused
 	hidden int          // problems beyond maxReported
-	// plots is the name of this import's working table (import_plot in the SQL): an unlogged
-	// table, not a temporary one, so that both cores may scan it (PostgreSQL never lets
-	// parallel workers read a temporary table). It is created and dropped inside the import's
-	// transaction, so no other session ever sees it and a failed import leaves nothing behind.
-	plots string
-	// staged is the name of the table the file's rows are copied into (import_stage in the
-	// SQL), unlogged for the same reason and because a temporary table lives in the session's
-	// few megabytes of temp_buffers, where a big file spills to disk.
-	staged string
+	// staged is the table the file's rows are copied into (import_stage in the SQL), plots the
+	// working table built from it (import_plot). Both are unlogged tables with a random suffix,
+	// not temporary ones: PostgreSQL never lets parallel workers read a temporary table, and a
+	// temporary table lives in the session's few megabytes of temp_buffers, where a big file
+	// spills to disk. They are created and dropped inside the import's transaction, so no other
+	// session ever sees them and a failed import leaves nothing behind.
+	staged, plots string
+	names         *strings.Replacer
 }
 
-// sql names this import's working table in a statement written with "import_plot".
+// newImportRun names the run's tables.
+func newImportRun(ctx context.Context, opt registry.ImportOptions, rep *registry.ImportReport, actor registry.Actor, start time.Time) *importRun {
+	b := make([]byte, 8)
+	rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{},
+		staged: "import_stage_" + suffix, plots: "import_plot_" + suffix}
+	r.names = strings.NewReplacer("import_stage", r.staged, "import_plot", r.plots)
+	return r
+}
+
+// sql names this run's tables in a statement written with "import_stage" and "import_plot".
 func (r *importRun) sql(s string) string {
-	return strings.NewReplacer("import_plot", r.plots, "import_stage", r.staged).Replace(s)
+	return r.names.Replace(s)
 }
 
 func (r *importRun) problem(d registry.Detail) {
@@ -119,10 +129,7 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	start := time.Now()
 	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
 		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
-	suffix := make([]byte, 8)
-	rand.Read(suffix)
-	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{}, plots: "import_plot_" + hex.EncodeToString(suffix),
-		staged: "import_stage_" + hex.EncodeToString(suffix)}
+	r := newImportRun(ctx, opt, rep, actor, start)
 	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
 		r.tx = tx
 		// Big set-based statements over a file: JIT compiles for longer than small files take,
@@ -168,7 +175,7 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	return rep, nil
 }
 
-// stageRows copies the file's plots into a temporary table, collecting the problems the
+// stageRows copies the file's plots into the staging table, collecting the problems the
 // decoder found.
 func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error {
 	_, err := r.tx.Exec(r.ctx, r.sql(`
@@ -346,8 +353,13 @@ func (im *PlotImporter) check(r *importRun) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Repaired plots: what was computed from the invalid shape, computed again (they were
+	// placed by their commune code only).
 	if r.rep.Repaired > 0 {
-		if _, err := tx.Exec(ctx, r.sql(`UPDATE import_plot SET area_ha = ST_Area(geom::geography) / 10000 WHERE repaired`)); err != nil {
+		if _, err := tx.Exec(ctx, r.sql(`
+			UPDATE import_plot i SET area_ha = ST_Area(s.geom::geography) / 10000, province_code = pl.province_code, commune_code = pl.commune_code
+			FROM import_plot s CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "s.geom", "s.valid")+`) pl
+			WHERE i.n = s.n AND s.repaired`)); err != nil {
 			return err
 		}
 	}
@@ -493,20 +505,10 @@ func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// place fills each plot's province and commune (from its commune code, else the commune or
-// province boundary holding it, else --province, else the configured default) and checks that
-// the caller may write there.
+// place checks where the plots lie (placement resolved it while they were staged): in the
+// province --province names, and where the caller may write.
 func (im *PlotImporter) place(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	// Plots were placed as they were staged; repaired ones were invalid then and are placed now.
-	if r.rep.Repaired > 0 {
-		if _, err := tx.Exec(ctx, r.sql(`
-			UPDATE import_plot i SET province_code = pl.province_code, commune_code = pl.commune_code
-			FROM import_plot s CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "s.geom", "s.valid")+`) pl
-			WHERE i.n = s.n AND s.repaired`)); err != nil {
-			return err
-		}
-	}
 	if r.opt.Province != "" {
 		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
 			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`), r.opt.Province)
