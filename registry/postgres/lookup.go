@@ -48,6 +48,18 @@ func codesOf(ctx context.Context, q querier, column string, id int64) ([]registr
 	return out, rows.Err()
 }
 
+// areaRefs returns the (id, name) rows a query gives for id.
+func areaRefs(ctx context.Context, q querier, sql string, id int64) ([]registry.AreaRef, error) {
+	rows, err := q.Query(ctx, sql, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.AreaRef, error) {
+		var a registry.AreaRef
+		return a, r.Scan(&a.ID, &a.Name)
+	})
+}
+
 // placeNames fills in the names of a province and commune.
 func placeNames(ctx context.Context, q querier, province, commune string) registry.PlaceNames {
 	p := registry.PlaceNames{ProvinceCode: province, CommuneCode: commune}
@@ -108,15 +120,8 @@ func (s *LookupService) FindGrowingArea(ctx context.Context, id int64) (*registr
 	if g.Codes, err = codesOf(ctx, s.db.Pool, "growing_area_id", id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT h.id, h.name FROM packing_house_growing_area l JOIN packing_house h ON h.id = l.packing_house_id AND h.deleted_at IS NULL
+	g.PackingHouses, err = areaRefs(ctx, s.db.Pool, `SELECT h.id, h.name FROM packing_house_growing_area l JOIN packing_house h ON h.id = l.packing_house_id AND h.deleted_at IS NULL
 		WHERE l.growing_area_id = $1 ORDER BY h.name`, id)
-	if err != nil {
-		return nil, err
-	}
-	g.PackingHouses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.AreaRef, error) {
-		var a registry.AreaRef
-		return a, r.Scan(&a.ID, &a.Name)
-	})
 	if err != nil {
 		return nil, err
 	}
@@ -148,15 +153,8 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 	if h.Codes, err = codesOf(ctx, s.db.Pool, "packing_house_id", id); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
+	h.GrowingAreas, err = areaRefs(ctx, s.db.Pool, `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
 		WHERE l.packing_house_id = $1 ORDER BY g.name`, id)
-	if err != nil {
-		return nil, err
-	}
-	h.GrowingAreas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.AreaRef, error) {
-		var a registry.AreaRef
-		return a, r.Scan(&a.ID, &a.Name)
-	})
 	return h, err
 }
 
