@@ -212,6 +212,23 @@ func (c *Cluster) Start(ctx context.Context) (started bool, err error) {
 	return true, nil
 }
 
+// StartThrowaway starts a throwaway cluster in dir (creating it when needed), as the
+// benchmarks use one. stop stops the server again if this call started it.
+func StartThrowaway(ctx context.Context, dir string) (c *Cluster, stop func(), err error) {
+	if c, err = New(Options{Dir: dir, Throwaway: true}); err != nil {
+		return nil, nil, err
+	}
+	started, err := c.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() {
+		if started {
+			_ = c.Stop(context.Background())
+		}
+	}, nil
+}
+
 // Stop stops the server with a fast shutdown (open sessions are ended, data is flushed).
 // Stopping a server that is not running is not an error.
 func (c *Cluster) Stop(ctx context.Context) error {

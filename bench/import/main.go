@@ -70,17 +70,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	c, err := pgcluster.New(pgcluster.Options{Dir: filepath.Join(o.dir, "pg"), Throwaway: true})
+	c, stop, err := pgcluster.StartThrowaway(ctx, filepath.Join(o.dir, "pg"))
 	if err != nil {
 		return err
 	}
-	started, err := c.Start(ctx)
-	if err != nil {
-		return err
-	}
-	if started {
-		defer func() { _ = c.Stop(context.Background()) }()
-	}
+	defer stop()
 	var ogr, imp result
 	ogr.wall, imp.wall = 1<<62, 1<<62
 	for i := 0; i < o.runs; i++ {

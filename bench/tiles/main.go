@@ -129,17 +129,11 @@ func main() {
 func run(ctx context.Context, o options) error {
 	url := o.url
 	if url == "" {
-		c, err := pgcluster.New(pgcluster.Options{Dir: filepath.Join(o.dir, "pg"), Throwaway: true})
+		c, stop, err := pgcluster.StartThrowaway(ctx, filepath.Join(o.dir, "pg"))
 		if err != nil {
 			return err
 		}
-		started, err := c.Start(ctx)
-		if err != nil {
-			return err
-		}
-		if started {
-			defer func() { _ = c.Stop(context.Background()) }()
-		}
+		defer stop()
 		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
 			return err
 		}
