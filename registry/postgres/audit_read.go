@@ -23,10 +23,7 @@ func NewAuditService(db *DB) *AuditService { return &AuditService{db: db, MaxPag
 // FindAuditEntries returns the entries the caller may read, newest first.
 func (s *AuditService) FindAuditEntries(ctx context.Context, f registry.AuditFilter) ([]registry.AuditEntry, int64, error) {
 	a, _ := registry.ActorFromContext(ctx)
-	limit := f.Limit
-	if limit <= 0 || limit > s.MaxPageSize {
-		limit = s.MaxPageSize
-	}
+	limit := pageLimit(f.Limit, s.MaxPageSize)
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }

@@ -110,12 +110,18 @@ func visible(ctx context.Context, p *registry.Plot, place registry.Place) error 
 	return nil
 }
 
+// pageLimit is the page size a list answers with: the one asked for, capped at most; most
+// when none was asked for.
+func pageLimit(asked, most int) int {
+	if asked <= 0 || asked > most {
+		return most
+	}
+	return asked
+}
+
 // FindPlots returns one page of the live plots the caller may see, in id order.
 func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*registry.PlotPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > s.MaxPageSize {
-		limit = s.MaxPageSize
-	}
+	limit := pageLimit(f.Limit, s.MaxPageSize)
 	where := []string{"p.deleted_at IS NULL", "p.id > $1"}
 	args := []any{f.After}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }

@@ -76,10 +76,7 @@ func (s *ProducerService) FindProducerByID(ctx context.Context, id int64) (*regi
 
 // FindProducers returns one page of live producers in id order.
 func (s *ProducerService) FindProducers(ctx context.Context, f registry.ProducerFilter) (*registry.ProducerPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > s.MaxPageSize {
-		limit = s.MaxPageSize
-	}
+	limit := pageLimit(f.Limit, s.MaxPageSize)
 	where := []string{"deleted_at IS NULL", "id > $1"}
 	args := []any{f.After}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }

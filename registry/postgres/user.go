@@ -117,10 +117,7 @@ func findByLogin(ctx context.Context, q querier, login string) (*registry.User, 
 // FindUsers returns one page of the users the caller may see, in id order, and the next cursor.
 func (s *UserService) FindUsers(ctx context.Context, f registry.UserFilter) ([]*registry.User, int64, error) {
 	a, _ := registry.ActorFromContext(ctx)
-	limit := f.Limit
-	if limit <= 0 || limit > s.MaxPageSize {
-		limit = s.MaxPageSize
-	}
+	limit := pageLimit(f.Limit, s.MaxPageSize)
 	args := []any{f.After}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	where := "u.id > $1 AND " + userScope(a, arg)
