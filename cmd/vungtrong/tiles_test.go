@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/vungtrong/vungtrong/tiles"
@@ -266,7 +267,17 @@ func TestAnEditShowsInTheNextTile(t *testing.T) {
 
 	far := tiles.Key{Layer: "plots", ID: tiles.At(krongPac, 14)}
 	a.tile("plots", far.ID) // cached, far from the edit
-	farEntry, _ := a.app.cache.Get(far)
+	// A fresh tile goes into the cache after its answer has gone out: wait for it.
+	var farEntry *tiles.Entry
+	for deadline := time.Now().Add(5 * time.Second); farEntry == nil; {
+		if e, ok := a.app.cache.Get(far); ok {
+			farEntry = e
+		} else if time.Now().After(deadline) {
+			t.Fatal("the far tile never reached the cache")
+		} else {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	for _, z := range []int{14, 16} {
 		d, _ := a.tile("plots", tiles.At(here, z))
 		if !hasFeature(d, "plots", created.ID) {
