@@ -61,6 +61,8 @@ test('an officer imports a survey file: a bad file is refused with its problems,
 
   await page.locator('#import-dialog .import-actions button', { hasText: 'Show on the map' }).click();
   assert.equal(await page.locator('#import-dialog').isVisible(), false);
+  // The dialog's close event (which takes the report out of the address) is dispatched after close().
+  await page.waitForURL((u) => !u.searchParams.has('import'), { timeout: 5000 });
   assert.doesNotMatch(page.url(), /import=/);
   assert.deepEqual(errors, []);
   await context.close();
