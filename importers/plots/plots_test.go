@@ -112,6 +112,12 @@ func adminCtx() context.Context {
 
 func importFile(t *testing.T, db *postgres.DB, path string, opt plots.Options, io registry.ImportOptions) (*registry.ImportReport, error) {
 	t.Helper()
+	return importWith(t, db, path, opt, io, nil)
+}
+
+// importWith is importFile with a chance to set up the importer first.
+func importWith(t *testing.T, db *postgres.DB, path string, opt plots.Options, io registry.ImportOptions, setup func(*postgres.PlotImporter)) (*registry.ImportReport, error) {
+	t.Helper()
 	if opt.Limits == (importers.Limits{}) {
 		opt.Limits = importers.DefaultLimits()
 	}
@@ -128,7 +134,11 @@ func importFile(t *testing.T, db *postgres.DB, path string, opt plots.Options, i
 	}
 	ps := postgres.NewPlotService(db)
 	ps.Limits = opt.Geometry
-	return postgres.NewPlotImporter(db, ps).ImportPlots(adminCtx(), src, io)
+	im := postgres.NewPlotImporter(db, ps)
+	if setup != nil {
+		setup(im)
+	}
+	return im.ImportPlots(adminCtx(), src, io)
 }
 
 // stored returns the live plots of source by external id, with their owners.
@@ -813,5 +823,173 @@ func TestImportPlacesPlots(t *testing.T) {
 	}
 	if snapshot(t, db) != before {
 		t.Error("the refused import changed the registry")
+	}
+}
+
+// plotSchema lists plot's indexes, constraints and triggers as the catalog defines them.
+func plotSchema(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	var s string
+	if err := db.Pool.QueryRow(context.Background(), `
+		SELECT concat_ws(E'\n',
+		  (SELECT string_agg(pg_get_indexdef(indexrelid), E'\n' ORDER BY indexrelid::regclass::text) FROM pg_index WHERE indrelid = 'plot'::regclass),
+		  (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'plot'::regclass),
+		  (SELECT string_agg(tgname || ' ' || tgenabled::text, E'\n' ORDER BY tgname) FROM pg_trigger WHERE tgrelid = 'plot'::regclass AND NOT tgisinternal))`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func bulkLoaded(rep *registry.ImportReport) bool {
+	for _, s := range rep.Stages {
+		if s.Stage == "indexes" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBulkLoadKeepsTheSchema: an import that outnumbers the registry loads plot without its
+// secondary indexes and foreign keys and builds them again; afterwards (and after a dry run,
+// which rolls the drop back) plot has exactly the indexes, constraints and triggers it had, the
+// indexes answer queries, and the keys hold.
+func TestBulkLoadKeepsTheSchema(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.geojson")
+	writeGeoJSON(t, p, originals(false))
+	db := pgtest.New(t)
+	ctx := context.Background()
+	schema := plotSchema(t, db)
+	if !strings.Contains(schema, "USING gist") || !strings.Contains(schema, "FOREIGN KEY") {
+		t.Fatalf("plot has no spatial index or foreign key to test with:\n%s", schema)
+	}
+	bulk := func(im *postgres.PlotImporter) { im.BulkMin = 1 }
+
+	before := snapshot(t, db)
+	rep, err := importWith(t, db, p, plots.Options{}, registry.ImportOptions{DryRun: true}, bulk)
+	if err != nil || !bulkLoaded(rep) || rep.Added != len(originals(false)) {
+		t.Fatalf("dry run: %+v %v, want a bulk load of every plot", rep, err)
+	}
+	if snapshot(t, db) != before || plotSchema(t, db) != schema {
+		t.Fatal("a bulk dry run changed the database")
+	}
+
+	rep, err = importWith(t, db, p, plots.Options{}, registry.ImportOptions{}, bulk)
+	if err != nil || !bulkLoaded(rep) {
+		t.Fatalf("import: %+v %v, want a bulk load", rep, err)
+	}
+	if got := plotSchema(t, db); got != schema {
+		t.Errorf("after a bulk load plot's schema is\n%s\nwant\n%s", got, schema)
+	}
+	checkRoundTrip(t, db, originals(false), true)
+	// The rebuilt spatial index answers, and the rebuilt keys hold.
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var n int
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM plot WHERE deleted_at IS NULL AND geom && ST_MakeEnvelope(108.04, 12.67, 108.05, 12.68, 4326)`).Scan(&n); err != nil || n == 0 {
+		t.Errorf("%d plots found through the rebuilt index (%v)", n, err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE plot SET crop = 'no such crop' WHERE external_id = 'DL-001'`)
+	if err == nil || !strings.Contains(err.Error(), "plot_crop_fkey") {
+		t.Errorf("a plot with an unknown crop: %v, want the crop key to refuse it", err)
+	}
+
+	// An import smaller than the registry goes row by row.
+	small := originals(false)[:2]
+	for i := range small {
+		small[i].id += "-b"
+		small[i].geom = orb.MultiPolygon{field(108.1412345+0.004*float64(i), 12.6712345, false)}
+	}
+	writeGeoJSON(t, p, small)
+	rep, err = importWith(t, db, p, plots.Options{}, registry.ImportOptions{Source: "other"}, bulk)
+	if err != nil || bulkLoaded(rep) || rep.Added != 2 {
+		t.Errorf("small import: %+v %v, want 2 plots added row by row", rep, err)
+	}
+}
+
+// TestOwnersBecomeProducersOnce: owners become household producers once each, matched by citizen
+// ID anywhere in the registry, else by their name (folded: case and diacritics aside) within
+// the source; importing the file again adds none.
+func TestOwnersBecomeProducersOnce(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var known int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO producer (kind, name, citizen_id, source, created_by, updated_by)
+		VALUES ('household', 'H''Hen Niê', '066199000001', 'elsewhere', 'test', 'test') RETURNING id`).Scan(&known); err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ id, owner, cccd string }
+	rows := []row{
+		{"A1", "Nguyễn Văn Đức", ""},
+		{"A2", "NGUYỄN VĂN ĐỨC", ""}, // the same person, written in capitals
+		{"A3", "Nguyen Van Duc", ""}, // and without diacritics
+		{"A4", "Y Khuê Niê", "066199000002"},
+		{"A5", "Y Khuê Niê", ""},            // same name, no citizen ID: matched by name, a producer of its own
+		{"A6", "H'Hen Niê", "066199000001"}, // the producer already registered
+		{"A7", "", ""},                      // no owner
+	}
+	write := func(path string, crop string) {
+		var b strings.Builder
+		b.WriteString(`{"type":"FeatureCollection","features":[`)
+		for i, r := range rows {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			g, _ := json.Marshal(field(108.0412345+0.004*float64(i), 12.6712345, false))
+			fmt.Fprintf(&b, `{"type":"Feature","properties":{"MA_THUA":%q,"TEN_CHU":%q,"CCCD":%q,"CAY_TRONG":%q},"geometry":{"type":"Polygon","coordinates":%s}}`,
+				r.id, r.owner, r.cccd, crop, g)
+		}
+		b.WriteString("]}")
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "owners.geojson")
+	owners := func() map[string]int64 {
+		got := map[string]int64{}
+		q, err := db.Pool.Query(ctx, `SELECT external_id, coalesce(producer_id, 0) FROM plot WHERE source = 'survey'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		for q.Next() {
+			var id string
+			var producer int64
+			if err := q.Scan(&id, &producer); err != nil {
+				t.Fatal(err)
+			}
+			got[id] = producer
+		}
+		return got
+	}
+	for i, crop := range []string{"Cà phê", "Sầu riêng"} {
+		write(p, crop)
+		if _, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{}); err != nil {
+			t.Fatalf("import %d: %v", i+1, err)
+		}
+		got := owners()
+		if got["A1"] == 0 || got["A2"] != got["A1"] || got["A3"] != got["A1"] {
+			t.Errorf("import %d: one owner written three ways became producers %d, %d, %d", i+1, got["A1"], got["A2"], got["A3"])
+		}
+		if got["A4"] == 0 || got["A5"] == 0 || got["A4"] == got["A5"] || got["A4"] == got["A1"] {
+			t.Errorf("import %d: the owner with a citizen ID (%d) and the one without (%d) must be two producers", i+1, got["A4"], got["A5"])
+		}
+		if got["A6"] != known {
+			t.Errorf("import %d: the owner with a registered citizen ID became producer %d, want %d", i+1, got["A6"], known)
+		}
+		if got["A7"] != 0 {
+			t.Errorf("import %d: a plot without an owner has producer %d", i+1, got["A7"])
+		}
+		var n int
+		var cccd string
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*), max(citizen_id) FROM producer WHERE source = 'survey'`).Scan(&n, &cccd); err != nil || n != 3 || cccd != "066199000002" {
+			t.Errorf("import %d: %d producers from the file (citizen ID %s, %v), want 3", i+1, n, cccd, err)
+		}
 	}
 }
