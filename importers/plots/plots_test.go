@@ -993,3 +993,19 @@ func TestOwnersBecomeProducersOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownSRIDChangesNothing: a coordinate system PostGIS does not know is named before any
+// geometry is transformed with it.
+func TestUnknownSRIDChangesNothing(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "s.geojson")
+	writeGeoJSON(t, p, originals(true))
+	db := pgtest.New(t)
+	before := snapshot(t, db)
+	_, err := importFile(t, db, p, plots.Options{CRS: importers.CRS{SRID: 990999, Name: "nowhere", Projected: true}}, registry.ImportOptions{})
+	if registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), "SRID 990999 is not known") {
+		t.Errorf("err %v, want the unknown SRID named", err)
+	}
+	if snapshot(t, db) != before {
+		t.Error("a refused import changed the database")
+	}
+}

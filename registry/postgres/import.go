@@ -179,19 +179,40 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	return rep, nil
 }
 
+// stageGeom is a staged row's geometry in WGS 84, as a MultiPolygon.
+const stageGeom = `ST_Multi(CASE WHEN srid = 4326 THEN ST_GeomFromWKB(wkb, 4326) ELSE ST_Transform(ST_GeomFromWKB(wkb, srid), 4326) END)`
+
 // stageRows copies the file's plots into the staging table, collecting the problems the
-// decoder found.
+// decoder found. The staging table computes each plot's geometry in WGS 84, its validity and
+// its area as the rows arrive: the server does that work while the importer is still reading
+// the file, instead of after it.
 func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error {
+	rows := &stageSource{src: src, r: r}
+	// The coordinate system must be known to PostGIS before the staging table transforms any
+	// geometry with it; a file has one, set by its first feature.
+	if rows.Next() {
+		var known bool
+		srid := rows.cur[2].(int32)
+		if err := r.tx.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, srid).Scan(&known); err != nil {
+			return err
+		}
+		if !known {
+			return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", srid)
+		}
+		rows.peeked = true
+	}
 	_, err := r.tx.Exec(r.ctx, r.sql(`
 		CREATE UNLOGGED TABLE import_stage (
 			n int NOT NULL, external_id text NOT NULL, srid int NOT NULL, wkb bytea NOT NULL,
 			crop text, variety text, commune text, sheet text, parcel text, land_cert text,
-			owner text, owner_id text, planting_year smallint, declared_ha float8
+			owner text, owner_id text, planting_year smallint, declared_ha float8,
+			geom geometry GENERATED ALWAYS AS (`+stageGeom+`) STORED,
+			valid boolean GENERATED ALWAYS AS (ST_IsValid(`+stageGeom+`)) STORED,
+			area_ha float8 GENERATED ALWAYS AS (ST_Area((`+stageGeom+`)::geography) / 10000) STORED
 		)`))
 	if err != nil {
 		return err
 	}
-	rows := &stageSource{src: src, r: r}
 	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{r.staged},
 		[]string{"n", "external_id", "srid", "wkb", "crop", "variety", "commune", "sheet", "parcel", "land_cert", "owner", "owner_id", "planting_year", "declared_ha"},
 		rows); err != nil {
@@ -199,6 +220,9 @@ func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error
 			return fileError(rows.fileErr)
 		}
 		return err
+	}
+	if rows.fileErr != nil {
+		return fileError(rows.fileErr)
 	}
 	r.done("read")
 	if r.rep.Features == 0 {
@@ -222,9 +246,14 @@ type stageSource struct {
 	r       *importRun
 	cur     []any
 	fileErr error
+	peeked  bool // cur holds a row read before the copy began
 }
 
 func (s *stageSource) Next() bool {
+	if s.peeked {
+		s.peeked = false
+		return true
+	}
 	for {
 		p, err := s.src.Next()
 		if err == io.EOF {
@@ -263,31 +292,18 @@ func (s *stageSource) Err() error             { return s.fileErr }
 // check runs every check over the staged plots.
 func (im *PlotImporter) check(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	// The coordinate systems must be known to PostGIS.
-	var unknown []int32
-	if err := tx.QueryRow(ctx, r.sql(`SELECT coalesce(array_agg(DISTINCT s.srid), '{}') FROM import_stage s
-		WHERE NOT EXISTS (SELECT 1 FROM spatial_ref_sys r WHERE r.srid = s.srid)`)).Scan(&unknown); err != nil {
-		return err
-	}
-	if len(unknown) > 0 {
-		return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", unknown[0])
-	}
-	// Geometries in WGS 84, with validity, area, the crop and the place resolved, in one pass
-	// that both cores share.
+	// The plots with the crop and the place resolved (the staging table computed the geometry,
+	// validity and area).
 	_, err := tx.Exec(ctx, r.sql(`
 		CREATE UNLOGGED TABLE import_plot AS
-		SELECT s.n, s.external_id, g.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
+		SELECT s.n, s.external_id, s.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
 		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
-		       g.valid, ST_Area(g.geom::geography) / 10000 AS area_ha,
-		       pl.province_code, pl.commune_code, NULL::bigint AS plot_id, false AS repaired
+		       s.valid, s.area_ha, pl.province_code, pl.commune_code, NULL::bigint AS plot_id, false AS repaired
 		FROM import_stage s
-		CROSS JOIN LATERAL (SELECT x.geom, ST_IsValid(x.geom) AS valid
-		                    FROM (SELECT ST_Multi(CASE WHEN s.srid = 4326 THEN ST_GeomFromWKB(s.wkb, 4326)
-		                                               ELSE ST_Transform(ST_GeomFromWKB(s.wkb, s.srid), 4326) END) AS geom OFFSET 0) x) g
 		LEFT JOIN (SELECT i.crop AS input, (SELECT code FROM crop
 		                                   WHERE code = lower(i.crop) OR fold_key = fold(i.crop) OR lower(name_en) = lower(i.crop) LIMIT 1) AS code
 		           FROM (SELECT DISTINCT crop FROM import_stage WHERE crop <> '') i) c ON c.input = s.crop
-		CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "g.geom", "g.valid")+`) pl`))
+		CROSS JOIN LATERAL (`+im.placement(r, "s.commune", "s.geom", "s.valid")+`) pl`))
 	if err != nil {
 		return err
 	}
