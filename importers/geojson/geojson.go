@@ -31,13 +31,64 @@ type Decoder struct {
 }
 
 type rawFeature struct {
-	Type       string                     `json:"type"`
-	ID         json.RawMessage            `json:"id"`
-	Properties map[string]json.RawMessage `json:"properties"`
-	Geometry   json.RawMessage            `json:"geometry"`
+	Type       string          `json:"type"`
+	ID         json.RawMessage `json:"id"`
+	Properties json.RawMessage `json:"properties"`
+	Geometry   json.RawMessage `json:"geometry"`
 	// A bare geometry.
 	Coordinates json.RawMessage `json:"coordinates"`
 	Geometries  json.RawMessage `json:"geometries"`
+}
+
+// featureOf finds the members of one element of "features" (valid JSON: the json.Decoder
+// read it). Member names match whatever their case, as encoding/json matches them.
+func featureOf(b []byte) (*rawFeature, error) {
+	raw := &rawFeature{}
+	if string(b) == "null" {
+		return raw, nil
+	}
+	var typ []byte
+	if !eachMember(b, func(key string, v []byte) {
+		switch strings.ToLower(key) {
+		case "type":
+			typ = v
+		case "id":
+			raw.ID = v
+		case "properties":
+			raw.Properties = v
+		case "geometry":
+			raw.Geometry = v
+		}
+	}) {
+		return nil, fmt.Errorf("an element of \"features\" must be a JSON object (a Feature), not %s", jsonKind(b))
+	}
+	if typ != nil && string(typ) != "null" {
+		if !isString(typ) {
+			return nil, fmt.Errorf("\"type\" must be a string, not %s", jsonKind(typ))
+		}
+		raw.Type = jsonString(typ)
+	}
+	return raw, nil
+}
+
+// jsonKind names the kind of the JSON value b, for messages.
+func jsonKind(b []byte) string {
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }
 
 // NewDecoder reads GeoJSON from r. It reads up to the first feature, so that a "crs" member
@@ -183,10 +234,15 @@ func (d *Decoder) Next() (*importers.Feature, error) {
 			}
 			return nil, io.EOF
 		}
-		raw = &rawFeature{}
-		if err := d.dec.Decode(raw); err != nil {
+		var msg json.RawMessage
+		if err := d.dec.Decode(&msg); err != nil {
 			d.n++
 			return nil, d.syntax(err)
+		}
+		var err error
+		if raw, err = featureOf(msg); err != nil {
+			d.n++
+			return nil, importers.Errorf(fmt.Sprintf("feature %d", d.n), "%v", err)
 		}
 	default:
 		d.done = true
@@ -198,8 +254,19 @@ func (d *Decoder) Next() (*importers.Feature, error) {
 		f.Problems = append(f.Problems, importers.Problem{Feature: d.n, Field: "type", Message: fmt.Sprintf("an element of \"features\" must have \"type\": \"Feature\", not %q", raw.Type)})
 	}
 	f.ID = scalar(raw.ID)
-	for k, v := range raw.Properties {
-		f.Props = append(f.Props, importers.Prop{Name: k, Value: scalar(v)})
+	if len(raw.Properties) > 0 && string(raw.Properties) != "null" {
+		if !eachMember(raw.Properties, func(k string, v []byte) {
+			// A name written twice keeps its last value, as a JSON object decoded into a map does.
+			for i := range f.Props {
+				if f.Props[i].Name == k {
+					f.Props[i].Value = scalar(v)
+					return
+				}
+			}
+			f.Props = append(f.Props, importers.Prop{Name: k, Value: scalar(v)})
+		}) {
+			return nil, importers.Errorf(fmt.Sprintf("feature %d", d.n), "\"properties\" must be a JSON object, not %s", jsonKind(raw.Properties))
+		}
 	}
 	g, err := parseGeometry(raw.Geometry, 0)
 	if err != nil {
@@ -218,10 +285,7 @@ func scalar(v json.RawMessage) string {
 		return ""
 	}
 	if v[0] == '"' {
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			return norm.NFC.String(s)
-		}
+		return norm.NFC.String(jsonString(v))
 	}
 	return string(v)
 }
@@ -254,11 +318,28 @@ func parseGeometry(raw json.RawMessage, depth int) (orb.Geometry, error) {
 		return nil, nil
 	}
 	var g struct {
-		Type        string            `json:"type"`
-		Coordinates json.RawMessage   `json:"coordinates"`
-		Geometries  []json.RawMessage `json:"geometries"`
+		Type        string
+		Coordinates json.RawMessage
+		Geometries  []json.RawMessage
 	}
-	if err := json.Unmarshal(raw, &g); err != nil {
+	var typ, geometries []byte
+	if !eachMember(raw, func(key string, v []byte) {
+		switch strings.ToLower(key) {
+		case "type":
+			typ = v
+		case "coordinates":
+			g.Coordinates = v
+		case "geometries":
+			geometries = v
+		}
+	}) || (typ != nil && !isString(typ) && string(typ) != "null") {
+		return nil, fmt.Errorf("not a GeoJSON geometry object")
+	}
+	g.Type = jsonString(typ)
+	if typ == nil || string(typ) == "null" {
+		g.Type = ""
+	}
+	if geometries != nil && string(geometries) != "null" && !eachElement(geometries, func(v []byte) { g.Geometries = append(g.Geometries, v) }) {
 		return nil, fmt.Errorf("not a GeoJSON geometry object")
 	}
 	levels := map[string]int{"Point": 1, "MultiPoint": 2, "LineString": 2, "MultiLineString": 3, "Polygon": 3, "MultiPolygon": 4}

@@ -2,6 +2,7 @@ package geojson
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -88,6 +89,50 @@ func FuzzDecoder(f *testing.F) {
 			}
 			if f.N != i+1 {
 				t.Fatalf("feature numbered %d, want %d", f.N, i+1)
+			}
+		}
+	})
+}
+
+// FuzzFeatureOfMatchesEncodingJSON: the byte walker finds the same feature members, property
+// values and geometry members as encoding/json decoding the same (valid) object.
+func FuzzFeatureOfMatchesEncodingJSON(f *testing.F) {
+	f.Add([]byte(`{"type":"Feature","id":"a\"b","properties":{"TEN_CHU":"Nguy\u1ec5n","n":1.5,"x":null,"n":[1,{"a":"]"}]},"geometry":{"type":"Polygon","coordinates":[[[108,12],[108.1,12],[108,12]]]}}`))
+	f.Add([]byte(` { "Type" : "Feature" , "GEOMETRY" : { "type" : "GeometryCollection", "geometries" : [ {"type":"Point","coordinates":[1,2]} , null ] } } `))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, c := range b {
+			if c >= 0x80 {
+				return // encoding/json folds a few non-ASCII letters into ASCII names; files never rely on that
+			}
+		}
+		var want struct {
+			Type       string                     `json:"type"`
+			ID         json.RawMessage            `json:"id"`
+			Properties map[string]json.RawMessage `json:"properties"`
+			Geometry   json.RawMessage            `json:"geometry"`
+		}
+		if !json.Valid(b) || json.Unmarshal(b, &want) != nil {
+			return
+		}
+		got, err := featureOf(b)
+		if err != nil {
+			t.Fatalf("featureOf: %v, encoding/json read it", err)
+		}
+		if got.Type != want.Type || !bytes.Equal(got.ID, want.ID) || !bytes.Equal(got.Geometry, want.Geometry) {
+			t.Fatalf("got type %q id %s geometry %s, want %q %s %s", got.Type, got.ID, got.Geometry, want.Type, want.ID, want.Geometry)
+		}
+		props := map[string]string{}
+		if len(got.Properties) > 0 && string(got.Properties) != "null" {
+			if !eachMember(got.Properties, func(k string, v []byte) { props[k] = scalar(v) }) {
+				t.Fatalf("properties %s not walked", got.Properties)
+			}
+		}
+		if len(props) != len(want.Properties) {
+			t.Fatalf("properties %v, want %v", props, want.Properties)
+		}
+		for k, v := range want.Properties {
+			if props[k] != scalar(v) {
+				t.Fatalf("property %q = %q, want %q", k, props[k], scalar(v))
 			}
 		}
 	})
