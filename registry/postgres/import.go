@@ -655,13 +655,19 @@ func (im *PlotImporter) write(r *importRun) error {
 	if err != nil {
 		return err
 	}
+	// New plots go in along the Hilbert curve PostGIS sorts geometries by (their boxes'
+	// centres), so that neighbours share pages for the map's tile queries; that sort needs no
+	// computed key, and enough memory to stay off the disk for a big file.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return err
+	}
 	tag, err = tx.Exec(ctx, r.sql(`
 		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year, cadastral_sheet, cadastral_parcel,
 		                  land_cert_no, source, external_id, geom, created_by, updated_by)
 		SELECT o.producer_id, i.province_code, i.commune_code, i.crop, nullif(i.variety, ''), i.planting_year, nullif(i.sheet, ''), nullif(i.parcel, ''),
 		       nullif(i.land_cert, ''), $1, i.external_id, i.geom, $2, $2
 		FROM import_plot i LEFT JOIN import_owner o USING (owner, owner_id) WHERE i.plot_id IS NULL
-		ORDER BY ST_GeoHash(ST_PointOnSurface(i.geom), 10)`), r.opt.Source, actor)
+		ORDER BY i.geom`), r.opt.Source, actor)
 	if err != nil {
 		return mapError(err)
 	}
