@@ -44,6 +44,26 @@ type ImportSource interface {
 	Next() (*ImportPlot, error)
 }
 
+// ImportBoundary is one administrative boundary read from a file (--layer admin): the shape
+// of a commune or province of the 2025 list, named by its code.
+type ImportBoundary struct {
+	N          int
+	Code, Name string
+	WKB        []byte
+	SRID       int
+	Problems   []Detail
+}
+
+// BoundarySource yields a file's boundaries as ImportSource yields plots.
+type BoundarySource interface {
+	Next() (*ImportBoundary, error)
+}
+
+// BoundaryImporter stores the administrative boundaries of a file, all or nothing.
+type BoundaryImporter interface {
+	ImportBoundaries(ctx context.Context, src BoundarySource, opt ImportOptions) (*ImportReport, error)
+}
+
 // ImportOptions control one import.
 type ImportOptions struct {
 	// Source names where the plots come from (a survey, a file); with each plot's external id it

@@ -34,6 +34,9 @@ type ImportRequest struct {
 	Province, SRS  string
 	Encoding       string
 	Map, Set       map[string]string
+	// Layer is what the file holds: "plots" (the default) or "admin" (commune and province
+	// boundaries).
+	Layer string
 }
 
 // ImportProgress is how far an import has come.
@@ -100,7 +103,7 @@ func (j *importJobs) update(job *importJob, fn func(*importJob)) {
 }
 
 // importFields are the form fields (or query parameters) an upload may carry.
-var importFields = []string{"source", "dry_run", "on_invalid", "province", "srs", "encoding", "map", "set", "filename"}
+var importFields = []string{"source", "dry_run", "on_invalid", "province", "srs", "encoding", "map", "set", "filename", "layer"}
 
 // handleImportCreate receives a file (multipart/form-data with a "file" part, or the raw body
 // with ?filename=) and starts importing it; the answer (202) names the job to poll.
@@ -193,7 +196,7 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) erro
 	}
 	keep = true
 	req := ImportRequest{Path: path, Filename: name, Source: fields["source"], OnInvalid: fields["on_invalid"],
-		Province: fields["province"], SRS: fields["srs"], Encoding: fields["encoding"]}
+		Province: fields["province"], SRS: fields["srs"], Encoding: fields["encoding"], Layer: fields["layer"]}
 	if req.Source == "" {
 		req.Source = strings.TrimSuffix(name, filepath.Ext(name))
 	}

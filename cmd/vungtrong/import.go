@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vungtrong/vungtrong/geo"
 	"github.com/vungtrong/vungtrong/importers"
 	"github.com/vungtrong/vungtrong/importers/plots"
 	"github.com/vungtrong/vungtrong/importers/textenc"
@@ -48,7 +49,7 @@ become new versions. Fields: ` + strings.Join(plots.FieldNames(), ", ") + `.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.layer, "layer", "plots", "what the file holds: plots (facilities and admin boundaries are not importable yet)")
+	fl.StringVar(&f.layer, "layer", "plots", "what the file holds: plots, or admin (commune and province boundaries by their 2025 code; fields: "+strings.Join(plots.AdminFieldNames(), ", ")+"; administrators only)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check everything and report, store nothing")
 	fl.StringVar(&f.srs, "srs", "", "the file's coordinate system: EPSG code (EPSG:9218), PROJ string, or .prj file; overrides the file's")
 	fl.StringVar(&f.province, "province", "", "province (GSO code such as 66, or name): its VN-2000 zone when the file has no .prj, and the province of plots whose location does not say")
@@ -91,6 +92,16 @@ func (fi *fileImporter) ImportFile(ctx context.Context, req web.ImportRequest, p
 // shell may, an upload may not).
 func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, progress func(web.ImportProgress), serverPaths bool) (*registry.ImportReport, error) {
 	opt := plots.Options{Limits: importers.DefaultLimits(), Geometry: fi.cfg.Geometry, Map: req.Map, Set: req.Set}
+	switch req.Layer {
+	case "", "plots":
+	case "admin":
+		// A commune's boundary has thousands of positions where a plot has tens.
+		opt.Admin, opt.Geometry = true, geo.Limits{MaxVertices: maxBoundaryVertices}
+	case "facilities":
+		return nil, invalid("layer", errors.New("facilities cannot be imported from files yet: register them on the map or through the API; --layer plots or admin"))
+	default:
+		return nil, invalid("layer", fmt.Errorf("layer %q: a file holds plots or admin (commune and province boundaries)", req.Layer))
+	}
 	var err error
 	if req.Encoding != "" {
 		if opt.Encoding, err = textenc.Parse(req.Encoding); err != nil {
@@ -131,22 +142,34 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 		return nil, invalid("file", fmt.Errorf("%s: %w", req.Filename, err))
 	}
 	defer src.Close()
+	progressOf := func(stage string, done, _ int) {
+		if progress != nil {
+			n, size := src.Progress()
+			progress(web.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
+		}
+	}
+	if opt.Admin {
+		rep, err := postgres.NewBoundaryImporter(fi.db).ImportBoundaries(ctx, plots.Boundaries{Source: src}, registry.ImportOptions{
+			Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Describe: src.Describe(), Progress: progressOf})
+		if rep != nil {
+			rep.About = src.Describe()
+		}
+		return rep, err
+	}
 	ps := postgres.NewPlotService(fi.db)
 	ps.Limits = fi.cfg.Geometry
 	ps.DefaultProvince = fi.cfg.Registry.DefaultProvince
 	rep, err := postgres.NewPlotImporter(fi.db, ps).ImportPlots(ctx, src, registry.ImportOptions{
 		Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Province: province, Describe: src.Describe(),
-		Progress: func(stage string, done, _ int) {
-			if progress != nil {
-				n, size := src.Progress()
-				progress(web.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
-			}
-		}})
+		Progress: progressOf})
 	if rep != nil {
 		rep.About = src.Describe()
 	}
 	return rep, err
 }
+
+// maxBoundaryVertices bounds one administrative boundary (a plot's limit is the configured one).
+const maxBoundaryVertices = 500_000
 
 // invalid turns a problem with a file or an option into EINVALID naming the field.
 func invalid(field string, err error) error {
@@ -158,11 +181,8 @@ func invalid(field string, err error) error {
 }
 
 func (c *cli) runImport(ctx context.Context, db *postgres.DB, path string, f importFlags) error {
-	if f.layer != "plots" {
-		return fmt.Errorf("--layer %s: only plots can be imported yet", f.layer)
-	}
 	req := web.ImportRequest{Path: path, Filename: filepath.Base(path), Source: f.source, DryRun: f.dryRun, OnInvalid: f.onInvalid,
-		Province: f.province, SRS: f.srs, Encoding: f.encoding}
+		Province: f.province, SRS: f.srs, Encoding: f.encoding, Layer: f.layer}
 	var err error
 	if req.Map, err = parsePairs("map", f.mapping); err != nil {
 		return err

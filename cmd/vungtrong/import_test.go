@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"strings"
 	"testing"
@@ -75,5 +76,29 @@ func TestImportUploadOverHTTP(t *testing.T) {
 	// No file name, no format: a 4xx that says so.
 	if res := a.do("POST", "/api/v1/imports", surveyGeoJSON, a.auth()...); res.status != 422 || !strings.Contains(res.errorMessage(), "filename") {
 		t.Errorf("upload without a name: %d %s", res.status, res.body)
+	}
+}
+
+// TestImportBoundariesOverHTTP: layer=admin on an upload sets a commune's boundary; facilities
+// are refused with a message that says what to do instead.
+func TestImportBoundariesOverHTTP(t *testing.T) {
+	a := startApp(t, nil)
+	var code string
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT min(code) FROM commune WHERE scheme = 2025 AND province_code = '66'`).Scan(&code); err != nil {
+		t.Fatal(err)
+	}
+	file := `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},
+		"geometry":{"type":"Polygon","coordinates":[[[108.0,12.6],[108.05,12.6],[108.05,12.65],[108.0,12.65],[108.0,12.6]]]}}]}`
+	job := a.upload("ranh-gioi.geojson", file, map[string]string{"layer": "admin"})
+	if rep, _ := job["report"].(map[string]any); job["state"] != "done" || rep["updated"].(float64) != 1 {
+		t.Fatalf("boundary upload: %v", job)
+	}
+	var set bool
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT boundary IS NOT NULL FROM commune WHERE scheme = 2025 AND code = $1`, code).Scan(&set); err != nil || !set {
+		t.Errorf("commune %s has no boundary after the upload (%v)", code, err)
+	}
+	job = a.upload("trai.geojson", surveyGeoJSON, map[string]string{"layer": "facilities"})
+	if e, _ := job["error"].(map[string]any); job["state"] != "failed" || !strings.Contains(e["message"].(string), "facilities cannot be imported from files yet") {
+		t.Errorf("facilities upload: %v", job)
 	}
 }

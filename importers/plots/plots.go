@@ -42,6 +42,8 @@ type Options struct {
 	Map map[string]string
 	// Set gives a field one value for every feature: {"crop": "coffee"}.
 	Set map[string]string
+	// Admin reads administrative boundaries (--layer admin) instead of plots: see Boundaries.
+	Admin bool
 }
 
 // Fields a file may fill, and the column names (folded: lower case, no diacritics, spaces as
@@ -61,14 +63,34 @@ var fieldColumns = map[string][]string{
 	"area_ha":       {"dt_ha", "dien_tich_ha", "area_ha", "dientich_ha"},
 }
 
+// adminColumns are the fields of an administrative boundary (--layer admin): its code in the
+// 2025 list (5 digits for a commune, 2 for a province) and its name, to check against the list.
+var adminColumns = map[string][]string{
+	"code": {"ma_xa", "ma_tinh", "ma_dvhc", "ma_don_vi", "commune_code", "province_code", "code", "ma"},
+	"name": {"ten_xa", "ten_tinh", "ten_dvhc", "ten_don_vi", "ten", "name"},
+}
+
 // FieldNames lists the fields --map and --set accept.
-func FieldNames() []string {
+func FieldNames() []string { return names(fieldColumns) }
+
+// AdminFieldNames lists the fields --map and --set accept with --layer admin.
+func AdminFieldNames() []string { return names(adminColumns) }
+
+func names(columns map[string][]string) []string {
 	var out []string
-	for k := range fieldColumns {
+	for k := range columns {
 		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// columnsFor is the field table of the layer opt reads.
+func columnsFor(opt Options) map[string][]string {
+	if opt.Admin {
+		return adminColumns
+	}
+	return fieldColumns
 }
 
 // Source reads a file's plots; it implements registry.ImportSource.
@@ -93,14 +115,15 @@ func Open(path string, opt Options) (*Source, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s is a folder: name the .shp, .zip, .kml, .kmz, .geojson, .gpx or .csv file", path)
 	}
+	columns := columnsFor(opt)
 	for field := range opt.Map {
-		if _, ok := fieldColumns[field]; !ok {
-			return nil, fmt.Errorf("--map %s: no such field; the fields are %s", field, strings.Join(FieldNames(), ", "))
+		if _, ok := columns[field]; !ok {
+			return nil, fmt.Errorf("--map %s: no such field; the fields are %s", field, strings.Join(names(columns), ", "))
 		}
 	}
 	for field := range opt.Set {
-		if _, ok := fieldColumns[field]; !ok || field == "id" {
-			return nil, fmt.Errorf("--set %s: no such field; the fields are %s", field, strings.Join(FieldNames(), ", "))
+		if _, ok := columns[field]; !ok || field == "id" {
+			return nil, fmt.Errorf("--set %s: no such field; the fields are %s", field, strings.Join(names(columns), ", "))
 		}
 	}
 	s := &Source{opt: opt, size: st.Size(), first: true}
@@ -228,22 +251,23 @@ func (s *Source) Describe() map[string]string {
 	return d
 }
 
-// Next returns the next plot, or io.EOF.
-func (s *Source) Next() (*registry.ImportPlot, error) {
+// feature reads the next feature, with the problems the decoder found and a getter for its
+// fields (--set first, then the mapped column).
+func (s *Source) feature() (*importers.Feature, []registry.Detail, func(string) string, error) {
 	f, err := s.dec.Next()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if s.first {
 		s.first = false
 		s.columns = s.findColumns(f.Props)
 		if err := s.checkCRS(f); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 	}
-	p := &registry.ImportPlot{N: f.N, SRID: s.crs.SRID}
+	var problems []registry.Detail
 	for _, pr := range f.Problems {
-		p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: pr.Field, Message: pr.Message})
+		problems = append(problems, registry.Detail{Feature: f.N, Field: pr.Field, Message: pr.Message})
 	}
 	values := map[string]string{}
 	for _, pr := range f.Props {
@@ -258,6 +282,16 @@ func (s *Source) Next() (*registry.ImportPlot, error) {
 		}
 		return ""
 	}
+	return f, problems, get, nil
+}
+
+// Next returns the next plot, or io.EOF.
+func (s *Source) Next() (*registry.ImportPlot, error) {
+	f, problems, get, err := s.feature()
+	if err != nil {
+		return nil, err
+	}
+	p := &registry.ImportPlot{N: f.N, SRID: s.crs.SRID, Problems: problems}
 	p.ExternalID = get("id")
 	if p.ExternalID == "" {
 		p.ExternalID = f.ID
@@ -286,10 +320,16 @@ func (s *Source) Next() (*registry.ImportPlot, error) {
 			}
 		}
 	}
+	p.WKB, p.Problems, err = s.geometry(f, p.Problems)
+	return p, err
+}
+
+// geometry checks f's geometry and returns it as WKB, with the problems found added to
+// problems; no WKB when there is any.
+func (s *Source) geometry(f *importers.Feature, problems []registry.Detail) ([]byte, []registry.Detail, error) {
 	mp, msg := polygonal(f.Geometry)
 	if msg != "" {
-		p.Problems = append(p.Problems, registry.Detail{Feature: f.N, Field: "geometry", Message: msg})
-		return p, nil
+		return nil, append(problems, registry.Detail{Feature: f.N, Field: "geometry", Message: msg}), nil
 	}
 	for _, pr := range geo.CheckMultiPolygon(mp, s.opt.Geometry, !s.crs.Projected) {
 		d := registry.Detail{Feature: f.N, Field: "geometry", Message: pr.Message}
@@ -299,15 +339,28 @@ func (s *Source) Next() (*registry.ImportPlot, error) {
 		if pr.Location != nil {
 			d.Location = []float64{pr.Location[0], pr.Location[1]}
 		}
-		p.Problems = append(p.Problems, d)
+		problems = append(problems, d)
 	}
-	if len(p.Problems) == 0 {
-		p.WKB, err = wkb.Marshal(mp)
-		if err != nil {
-			return nil, err
-		}
+	if len(problems) > 0 {
+		return nil, problems, nil
 	}
-	return p, nil
+	b, err := wkb.Marshal(mp)
+	return b, problems, err
+}
+
+// Boundaries reads a Source opened with Admin set as administrative boundaries; it implements
+// registry.BoundarySource.
+type Boundaries struct{ *Source }
+
+// Next returns the next boundary, or io.EOF.
+func (b Boundaries) Next() (*registry.ImportBoundary, error) {
+	f, problems, get, err := b.feature()
+	if err != nil {
+		return nil, err
+	}
+	a := &registry.ImportBoundary{N: f.N, SRID: b.crs.SRID, Code: get("code"), Name: get("name")}
+	a.WKB, a.Problems, err = b.geometry(f, problems)
+	return a, err
 }
 
 // polygonal returns g as a MultiPolygon, or why it cannot be a plot.
@@ -345,7 +398,7 @@ func (s *Source) findColumns(props []importers.Prop) map[string]string {
 	for _, p := range props {
 		folded[strings.ReplaceAll(vntext.Fold(p.Name), " ", "_")] = p.Name
 	}
-	for field, names := range fieldColumns {
+	for field, names := range columnsFor(s.opt) {
 		if col, ok := s.opt.Map[field]; ok {
 			cols[field] = col
 			continue

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	"github.com/paulmach/orb/encoding/wkt"
 	"github.com/vungtrong/vungtrong/geo"
 	"github.com/vungtrong/vungtrong/importers"
 	"github.com/vungtrong/vungtrong/importers/plots"
@@ -1009,3 +1010,166 @@ func TestUnknownSRIDChangesNothing(t *testing.T) {
 		t.Error("a refused import changed the database")
 	}
 }
+
+// importBoundaries imports path as administrative boundaries (--layer admin) as actor.
+func importBoundaries(t *testing.T, db *postgres.DB, ctx context.Context, path string, opt registry.ImportOptions) (*registry.ImportReport, error) {
+	t.Helper()
+	src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.Limits{MaxVertices: 500_000}, Admin: true})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if opt.Source == "" {
+		opt.Source = "ranh-gioi"
+	}
+	return postgres.NewBoundaryImporter(db).ImportBoundaries(ctx, plots.Boundaries{Source: src}, opt)
+}
+
+// boundaries fingerprints every commune and province boundary.
+func boundaries(t *testing.T, db *postgres.DB) string {
+	t.Helper()
+	var s string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT md5(coalesce(string_agg(code || ':' || coalesce(ST_AsEWKT(boundary), ''), ',' ORDER BY code), ''))
+		FROM (SELECT code, boundary FROM commune UNION ALL SELECT code, boundary FROM province) b`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestAdminBoundariesImport: --layer admin sets commune boundaries from a VN-2000 Shapefile
+// (a unit in two parts joined, a name unlike the list's warned of), after which plots are placed
+// by them; a bad file is refused with every problem and changes nothing; officers may not.
+func TestAdminBoundariesImport(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := adminCtx()
+	type unit struct{ code, name string }
+	var units []unit
+	rows, err := db.Pool.Query(ctx, `SELECT code, name FROM commune WHERE scheme = 2025 AND province_code = '66' ORDER BY code LIMIT 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var u unit
+		if err := rows.Scan(&u.code, &u.name); err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, u)
+	}
+	rows.Close()
+	if len(units) != 2 {
+		t.Fatalf("the 2025 list has %d communes in province 66", len(units))
+	}
+	box := func(lon, lat, size float64) orb.Polygon {
+		return orb.Polygon{{{lon, lat}, {lon + size, lat}, {lon + size, lat + size}, {lon, lat + size}, {lon, lat}}}
+	}
+	feature := func(code, name string, p orb.Polygon) string {
+		g, _ := json.Marshal(p)
+		return fmt.Sprintf(`{"type":"Feature","properties":{"MA_XA":%q,"TEN_XA":%q},"geometry":{"type":"Polygon","coordinates":%s}}`, code, name, g)
+	}
+	dir := t.TempDir()
+	write := func(name string, features ...string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(`{"type":"FeatureCollection","features":[`+strings.Join(features, ",")+`]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := box(108.00, 12.60, 0.05)
+	b1, b2 := box(108.10, 12.60, 0.02), box(108.13, 12.60, 0.02)
+	gj := write("xa.geojson", feature(units[0].code, units[0].name, a),
+		feature(units[1].code, "Xã Không Có Tên Này", b1), feature(units[1].code, units[1].name, b2))
+	shp := filepath.Join(dir, "ranh_gioi_xa.shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", shp, gj, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
+
+	// Officers may not.
+	officer := registry.NewContextWithActor(context.Background(), registry.Actor{Kind: "user", Name: "officer", Role: registry.RoleOfficer,
+		Jurisdictions: []registry.Jurisdiction{{ProvinceCode: "66"}}})
+	if _, err := importBoundaries(t, db, officer, shp, registry.ImportOptions{}); registry.ErrorCode(err) != registry.EFORBIDDEN {
+		t.Errorf("an officer importing boundaries: %v, want forbidden", err)
+	}
+	// A bad file: every problem at once, nothing changed.
+	bow := orb.Polygon{{{108.3, 12.6}, {108.35, 12.65}, {108.35, 12.6}, {108.3, 12.65}, {108.3, 12.6}}}
+	bad := write("bad.geojson", feature(units[0].code, units[0].name, a), feature("99999", "Xã Ma", box(108.2, 12.6, 0.01)),
+		feature(units[1].code, units[1].name, bow), feature("", "Không mã", box(108.4, 12.6, 0.01)))
+	before, schemaBefore := boundaries(t, db), snapshot(t, db)
+	rep, err := importBoundaries(t, db, ctx, bad, registry.ImportOptions{})
+	if registry.ErrorCode(err) != registry.EINVALID {
+		t.Fatalf("a bad file: %v", err)
+	}
+	got := map[int]string{}
+	for _, d := range rep.Problems {
+		got[d.Feature] += d.Field + ": " + d.Message + "; "
+	}
+	for n, want := range map[int]string{2: "commune '99999' is not in the 2025 list", 3: "invalid geometry", 4: "no code"} {
+		if !strings.Contains(got[n], want) {
+			t.Errorf("feature %d: %q, want it to say %q", n, got[n], want)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("problems %v, want features 2, 3 and 4 only", got)
+	}
+	if boundaries(t, db) != before || snapshot(t, db) != schemaBefore {
+		t.Error("a refused boundary import changed the database")
+	}
+	// A dry run changes nothing either.
+	if rep, err := importBoundaries(t, db, ctx, shp, registry.ImportOptions{DryRun: true}); err != nil || rep.Updated != 2 || boundaries(t, db) != before {
+		t.Errorf("dry run: %+v %v", rep, err)
+	}
+
+	rep, err = importBoundaries(t, db, ctx, shp, registry.ImportOptions{})
+	if err != nil || rep.Updated != 2 || rep.Unchanged != 0 || !rep.Committed {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	warned := ""
+	for _, w := range rep.Warnings {
+		warned += fmt.Sprintf("%d %s: %s; ", w.Feature, w.Field, w.Message)
+	}
+	for _, want := range []string{"2 name: the file names commune " + units[1].code + " 'Xã Không Có Tên Này'", "2 features have code " + units[1].code} {
+		if !strings.Contains(warned, want) {
+			t.Errorf("warnings %q, want %q", warned, want)
+		}
+	}
+	// The shapes came through VN-2000 and back: same area within a square metre, two parts joined.
+	var diffA, diffB float64
+	var parts int
+	if err := db.Pool.QueryRow(ctx, `SELECT ST_Area(ST_SymDifference(boundary, ST_GeomFromText($2, 4326))::geography) FROM commune WHERE scheme = 2025 AND code = $1`,
+		units[0].code, wktOf(a)).Scan(&diffA); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Pool.QueryRow(ctx, `SELECT ST_Area(ST_SymDifference(boundary, ST_GeomFromText($2, 4326))::geography), ST_NumGeometries(boundary) FROM commune WHERE scheme = 2025 AND code = $1`,
+		units[1].code, wktOf(orb.MultiPolygon{b1, b2})).Scan(&diffB, &parts); err != nil {
+		t.Fatal(err)
+	}
+	if diffA > 1 || diffB > 1 || parts != 2 {
+		t.Errorf("boundaries differ from the file's by %.2f and %.2f m² (%d parts), want under 1 m² and 2 parts", diffA, diffB, parts)
+	}
+	// Plots are now placed by them.
+	plotsFile := filepath.Join(dir, "thua.geojson")
+	writeGeoJSON(t, plotsFile, []original{{"P1", "Nguyễn Văn Đức", "Cà phê", orb.MultiPolygon{field(108.02, 12.62, false)}},
+		{"P2", "Nguyễn Văn Đức", "Cà phê", orb.MultiPolygon{field(108.14, 12.61, false)}}})
+	if _, err := importFile(t, db, plotsFile, plots.Options{}, registry.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	placed := map[string]string{}
+	rows, err = db.Pool.Query(ctx, `SELECT external_id, coalesce(commune_code, '') FROM plot WHERE source = 'survey'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, code string
+		if err := rows.Scan(&id, &code); err != nil {
+			t.Fatal(err)
+		}
+		placed[id] = code
+	}
+	rows.Close()
+	if placed["P1"] != units[0].code || placed["P2"] != units[1].code {
+		t.Errorf("plots placed in %v, want P1 in %s and P2 in %s", placed, units[0].code, units[1].code)
+	}
+	// Importing the same file again changes nothing.
+	if rep, err := importBoundaries(t, db, ctx, shp, registry.ImportOptions{}); err != nil || rep.Updated != 0 || rep.Unchanged != 2 {
+		t.Errorf("second import: %+v %v, want 2 unchanged", rep, err)
+	}
+}
+
+func wktOf(g orb.Geometry) string { return wkt.MarshalString(g) }

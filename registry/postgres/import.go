@@ -187,21 +187,7 @@ const stageGeom = `ST_Multi(CASE WHEN srid = 4326 THEN ST_GeomFromWKB(wkb, 4326)
 // its area as the rows arrive: the server does that work while the importer is still reading
 // the file, instead of after it.
 func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error {
-	rows := &stageSource{src: src, r: r}
-	// The coordinate system must be known to PostGIS before the staging table transforms any
-	// geometry with it; a file has one, set by its first feature.
-	if rows.Next() {
-		var known bool
-		srid := rows.cur[2].(int32)
-		if err := r.tx.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, srid).Scan(&known); err != nil {
-			return err
-		}
-		if !known {
-			return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", srid)
-		}
-		rows.peeked = true
-	}
-	_, err := r.tx.Exec(r.ctx, r.sql(`
+	return r.copyIn(`
 		CREATE UNLOGGED TABLE import_stage (
 			n int NOT NULL, external_id text NOT NULL, srid int NOT NULL, wkb bytea NOT NULL,
 			crop text, variety text, commune text, sheet text, parcel text, land_cert text,
@@ -209,13 +195,53 @@ func (im *PlotImporter) stageRows(r *importRun, src registry.ImportSource) error
 			geom geometry GENERATED ALWAYS AS (`+stageGeom+`) STORED,
 			valid boolean GENERATED ALWAYS AS (ST_IsValid(`+stageGeom+`)) STORED,
 			area_ha float8 GENERATED ALWAYS AS (ST_Area((`+stageGeom+`)::geography) / 10000) STORED
-		)`))
-	if err != nil {
+		)`, []string{"n", "external_id", "srid", "wkb", "crop", "variety", "commune", "sheet", "parcel", "land_cert", "owner", "owner_id", "planting_year", "declared_ha"},
+		5000, func() (stagedRow, error) {
+			p, err := src.Next()
+			if err != nil {
+				return stagedRow{}, err
+			}
+			var year, declared any
+			if p.PlantingYear != 0 {
+				year = int16(p.PlantingYear)
+			}
+			if p.DeclaredAreaHa > 0 {
+				declared = p.DeclaredAreaHa
+			}
+			return stagedRow{srid: int32(p.SRID), problems: p.Problems, values: []any{int32(p.N), p.ExternalID, int32(p.SRID), p.WKB, p.Crop, p.Variety,
+				p.Commune, p.Sheet, p.Parcel, p.LandCert, p.Owner, p.OwnerID, year, declared}}, nil
+		})
+}
+
+// stagedRow is what one feature of a file gives the staging table: its columns and its SRID,
+// or the problems that refuse it.
+type stagedRow struct {
+	values   []any
+	srid     int32
+	problems []registry.Detail
+}
+
+// copyIn creates the staging table (the statement names it import_stage) and copies the file's
+// features into it as next yields them, collecting the problems the decoder found; progress
+// every so many features.
+func (r *importRun) copyIn(create string, columns []string, every int, next func() (stagedRow, error)) error {
+	rows := &stageSource{next: next, r: r, every: every}
+	// The coordinate system must be known to PostGIS before the staging table transforms any
+	// geometry with it; a file has one, set by its first feature.
+	if rows.Next() {
+		var known bool
+		if err := r.tx.QueryRow(r.ctx, `SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1)`, rows.srid).Scan(&known); err != nil {
+			return err
+		}
+		if !known {
+			return registry.Errorf(registry.EINVALID, "the coordinate system SRID %d is not known to the database: name another with --srs", rows.srid)
+		}
+		rows.peeked = true
+	}
+	if _, err := r.tx.Exec(r.ctx, r.sql(create)); err != nil {
 		return err
 	}
-	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{r.staged},
-		[]string{"n", "external_id", "srid", "wkb", "crop", "variety", "commune", "sheet", "parcel", "land_cert", "owner", "owner_id", "planting_year", "declared_ha"},
-		rows); err != nil {
+	if _, err := r.tx.CopyFrom(r.ctx, pgx.Identifier{r.staged}, columns, rows); err != nil {
 		if rows.fileErr != nil {
 			return fileError(rows.fileErr)
 		}
@@ -240,11 +266,13 @@ func fileError(err error) error {
 	return &registry.Error{Code: registry.EINVALID, Message: "the file cannot be read: " + err.Error()}
 }
 
-// stageSource feeds COPY from an ImportSource.
+// stageSource feeds COPY from a file's features.
 type stageSource struct {
-	src     registry.ImportSource
+	next    func() (stagedRow, error)
 	r       *importRun
+	every   int
 	cur     []any
+	srid    int32
 	fileErr error
 	peeked  bool // cur holds a row read before the copy began
 }
@@ -255,7 +283,7 @@ func (s *stageSource) Next() bool {
 		return true
 	}
 	for {
-		p, err := s.src.Next()
+		row, err := s.next()
 		if err == io.EOF {
 			return false
 		}
@@ -264,24 +292,16 @@ func (s *stageSource) Next() bool {
 			return false
 		}
 		s.r.rep.Features++
-		if s.r.opt.Progress != nil && s.r.rep.Features%5000 == 0 {
+		if s.r.opt.Progress != nil && s.r.rep.Features%s.every == 0 {
 			s.r.opt.Progress("read", s.r.rep.Features, 0)
 		}
-		if len(p.Problems) > 0 {
-			for _, d := range p.Problems {
+		if len(row.problems) > 0 {
+			for _, d := range row.problems {
 				s.r.problem(d)
 			}
 			continue
 		}
-		var year, declared any
-		if p.PlantingYear != 0 {
-			year = int16(p.PlantingYear)
-		}
-		if p.DeclaredAreaHa > 0 {
-			declared = p.DeclaredAreaHa
-		}
-		s.cur = []any{int32(p.N), p.ExternalID, int32(p.SRID), p.WKB, p.Crop, p.Variety, p.Commune, p.Sheet, p.Parcel,
-			p.LandCert, p.Owner, p.OwnerID, year, declared}
+		s.cur, s.srid = row.values, row.srid
 		return true
 	}
 }
