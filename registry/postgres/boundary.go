@@ -3,12 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/vungtrong/vungtrong/geo"
 	"github.com/vungtrong/vungtrong/registry"
@@ -34,64 +31,20 @@ func NewBoundaryImporter(db *DB) *BoundaryImporter { return &BoundaryImporter{db
 
 // ImportBoundaries implements registry.BoundaryImporter.
 func (im *BoundaryImporter) ImportBoundaries(ctx context.Context, src registry.BoundarySource, opt registry.ImportOptions) (*registry.ImportReport, error) {
-	if opt.OnInvalid == "" {
-		opt.OnInvalid = registry.OnInvalidReject
-	}
-	switch opt.OnInvalid {
-	case registry.OnInvalidReject, registry.OnInvalidSkip, registry.OnInvalidRepair:
-	default:
-		return nil, registry.Errorf(registry.EINVALID, "on-invalid %q: use reject, skip or repair", opt.OnInvalid)
+	if err := checkOnInvalid(&opt); err != nil {
+		return nil, err
 	}
 	opt.Source = vntext.Clean(opt.Source)
 	actor, _ := registry.ActorFromContext(ctx)
 	if actor.Role != registry.RoleAdmin {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import administrative boundaries: they decide every plot's place and every officer's jurisdiction, so administrators import them", cmpOr(actor.Role, "public"))
 	}
-	start := time.Now()
-	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
-		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
-	r := newImportRun(ctx, opt, rep, actor, start)
-	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
-		r.tx = tx
-		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-			return err
-		}
-		if err := im.stage(r, src); err != nil {
-			return err
-		}
-		if err := im.check(r); err != nil {
-			return err
-		}
-		if r.hidden > 0 {
-			rep.Problems = append(rep.Problems, registry.Detail{Message: fmt.Sprintf("and %d more problems", r.hidden)})
-		}
-		if len(r.bad) > 0 && opt.OnInvalid != registry.OnInvalidSkip {
-			return registry.Invalid(rep.Problems)
-		}
-		rep.Skipped = len(r.bad)
-		if err := im.write(r); err != nil {
-			return err
-		}
-		if opt.DryRun {
-			return errDryRun
-		}
-		_, err := tx.Exec(ctx, r.sql(`DROP TABLE import_stage`))
-		return err
+	return im.db.runImport(ctx, opt, actor, importSteps{
+		action: "admin.import", setup: `SET LOCAL jit = off`,
+		stage: func(r *importRun) error { return im.stage(r, src) },
+		check: im.check, write: im.write,
+		drop: `import_stage`,
 	})
-	rep.Elapsed = registry.Duration(time.Since(start))
-	switch {
-	case errors.Is(err, errDryRun):
-		return rep, nil
-	case err != nil:
-		rep.Updated, rep.Unchanged = 0, 0
-		if registry.ErrorCode(err) == registry.EINVALID {
-			im.db.auditRefusal(ctx, auditEntry{Action: "admin.import", Outcome: "rejected", ObjectType: "import",
-				Reason: fmt.Sprintf("%s: %d problems in %d features", opt.Source, len(rep.Problems), len(r.bad))})
-		}
-		return rep, err
-	}
-	rep.Committed = true
-	return rep, nil
 }
 
 func (im *BoundaryImporter) stage(r *importRun, src registry.BoundarySource) error {

@@ -106,15 +106,81 @@ func (r *importRun) done(stage string) {
 	}
 }
 
-// ImportPlots implements registry.PlotImporter.
-func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSource, opt registry.ImportOptions) (*registry.ImportReport, error) {
+// importSteps is what one kind of import does inside runImport's transaction.
+type importSteps struct {
+	action string // the audit action of a refusal
+	setup  string // SET LOCAL statements for the transaction
+	// stage reads the file into the staging table, check reports problems, write stores.
+	stage, check, write func(*importRun) error
+	drop                string // the run's tables, dropped before the commit (named as in r.sql)
+}
+
+// checkOnInvalid defaults and checks opt.OnInvalid.
+func checkOnInvalid(opt *registry.ImportOptions) error {
 	if opt.OnInvalid == "" {
 		opt.OnInvalid = registry.OnInvalidReject
 	}
 	switch opt.OnInvalid {
 	case registry.OnInvalidReject, registry.OnInvalidSkip, registry.OnInvalidRepair:
-	default:
-		return nil, registry.Errorf(registry.EINVALID, "on-invalid %q: use reject, skip or repair", opt.OnInvalid)
+		return nil
+	}
+	return registry.Errorf(registry.EINVALID, "on-invalid %q: use reject, skip or repair", opt.OnInvalid)
+}
+
+// runImport runs an import's steps in one transaction: all of it, or (on any problem unless
+// skipping, on a dry run, on any error) none of it, with one audit line for a refusal.
+func (db *DB) runImport(ctx context.Context, opt registry.ImportOptions, actor registry.Actor, steps importSteps) (*registry.ImportReport, error) {
+	start := time.Now()
+	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
+		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
+	r := newImportRun(ctx, opt, rep, actor, start)
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		r.tx = tx
+		if _, err := tx.Exec(ctx, steps.setup); err != nil {
+			return err
+		}
+		if err := steps.stage(r); err != nil {
+			return err
+		}
+		if err := steps.check(r); err != nil {
+			return err
+		}
+		if r.hidden > 0 {
+			rep.Problems = append(rep.Problems, registry.Detail{Message: fmt.Sprintf("and %d more problems", r.hidden)})
+		}
+		if len(r.bad) > 0 && opt.OnInvalid != registry.OnInvalidSkip {
+			return registry.Invalid(rep.Problems)
+		}
+		rep.Skipped = len(r.bad)
+		if err := steps.write(r); err != nil {
+			return err
+		}
+		if opt.DryRun {
+			return errDryRun
+		}
+		_, err := tx.Exec(ctx, r.sql(`DROP TABLE `+steps.drop))
+		return err
+	})
+	rep.Elapsed = registry.Duration(time.Since(start))
+	switch {
+	case errors.Is(err, errDryRun):
+		return rep, nil
+	case err != nil:
+		rep.Added, rep.Updated, rep.Unchanged = 0, 0, 0
+		if registry.ErrorCode(err) == registry.EINVALID {
+			db.auditRefusal(ctx, auditEntry{Action: steps.action, Outcome: "rejected", ObjectType: "import",
+				Reason: fmt.Sprintf("%s: %d problems in %d features", opt.Source, len(rep.Problems), len(r.bad))})
+		}
+		return rep, err
+	}
+	rep.Committed = true
+	return rep, nil
+}
+
+// ImportPlots implements registry.PlotImporter.
+func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSource, opt registry.ImportOptions) (*registry.ImportReport, error) {
+	if err := checkOnInvalid(&opt); err != nil {
+		return nil, err
 	}
 	if opt.DeclaredAreaTolerance == 0 {
 		opt.DeclaredAreaTolerance = 0.1
@@ -130,53 +196,15 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 	if actor.Role != registry.RoleAdmin && actor.Role != registry.RoleOfficer {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import plots: officers import survey files for their provinces", cmpOr(actor.Role, "public"))
 	}
-	start := time.Now()
-	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
-		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
-	r := newImportRun(ctx, opt, rep, actor, start)
-	err := im.db.Transact(ctx, func(tx pgx.Tx) error {
-		r.tx = tx
+	return im.db.runImport(ctx, opt, actor, importSteps{
+		action: "plot.import",
 		// Big set-based statements over a file: JIT compiles for longer than small files take,
 		// and both cores may work on the overlap join.
-		if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2`); err != nil {
-			return err
-		}
-		if err := im.stageRows(r, src); err != nil {
-			return err
-		}
-		if err := im.check(r); err != nil {
-			return err
-		}
-		if r.hidden > 0 {
-			rep.Problems = append(rep.Problems, registry.Detail{Message: fmt.Sprintf("and %d more problems", r.hidden)})
-		}
-		if len(r.bad) > 0 && opt.OnInvalid != registry.OnInvalidSkip {
-			return registry.Invalid(rep.Problems)
-		}
-		rep.Skipped = len(r.bad)
-		if err := im.write(r); err != nil {
-			return err
-		}
-		if opt.DryRun {
-			return errDryRun
-		}
-		_, err := tx.Exec(ctx, r.sql(`DROP TABLE import_plot, import_stage, import_owner`))
-		return err
+		setup: `SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2`,
+		stage: func(r *importRun) error { return im.stageRows(r, src) },
+		check: im.check, write: im.write,
+		drop: `import_plot, import_stage, import_owner`,
 	})
-	rep.Elapsed = registry.Duration(time.Since(start))
-	switch {
-	case errors.Is(err, errDryRun):
-		return rep, nil
-	case err != nil:
-		rep.Added, rep.Updated, rep.Unchanged = 0, 0, 0
-		if registry.ErrorCode(err) == registry.EINVALID {
-			im.db.auditRefusal(ctx, auditEntry{Action: "plot.import", Outcome: "rejected", ObjectType: "import",
-				Reason: fmt.Sprintf("%s: %d problems in %d features", opt.Source, len(rep.Problems), len(r.bad))})
-		}
-		return rep, err
-	}
-	rep.Committed = true
-	return rep, nil
 }
 
 // stageGeom is a staged row's geometry in WGS 84, as a MultiPolygon.
