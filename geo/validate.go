@@ -22,6 +22,10 @@ type Problem struct {
 	Message string
 	// Location is the position concerned, when there is one.
 	Location *orb.Point
+	// Code names the kind of problem and Args its values, for a user interface to say it in
+	// the user's language (only the common ones have one).
+	Code string
+	Args map[string]string
 }
 
 func (p Problem) String() string {
@@ -127,6 +131,15 @@ func (c *checker) add(path, msg string, at *orb.Point) {
 	c.problems = append(c.problems, Problem{Path: path, Message: msg, Location: at})
 }
 
+// addCoded is add with the problem's code and values.
+func (c *checker) addCoded(path, msg string, at *orb.Point, code string, args map[string]string) {
+	n := len(c.problems)
+	c.add(path, msg, at)
+	if len(c.problems) > n {
+		c.problems[n].Code, c.problems[n].Args = code, args
+	}
+}
+
 func (c *checker) result() []Problem {
 	if c.dropped > 0 {
 		return append(c.problems, Problem{Message: fmt.Sprintf("and %d more problems", c.dropped)})
@@ -176,7 +189,8 @@ func (c *checker) ring(v any, path string) (orb.Ring, bool) {
 		return nil, false
 	}
 	if first, last := ring[0], ring[len(ring)-1]; first != last {
-		c.add(path, fmt.Sprintf("ring is not closed: it starts at %s and ends at %s; repeat the first position at the end", fmtPoint(first), fmtPoint(last)), &last)
+		c.addCoded(path, fmt.Sprintf("ring is not closed: it starts at %s and ends at %s; repeat the first position at the end", fmtPoint(first), fmtPoint(last)), &last,
+			"ring_not_closed", map[string]string{"first": fmtPoint(first), "last": fmtPoint(last)})
 		return nil, false
 	}
 	return ring, true
@@ -238,10 +252,12 @@ func (c *checker) checkExtent(mp orb.MultiPolygon) {
 		return
 	}
 	if swappedInside {
-		c.add(outPath, fmt.Sprintf("position %s is outside Vietnam, but swapped it would be inside: the coordinates look like [latitude, longitude]; GeoJSON order is [longitude, latitude], so swap them", fmtPoint(*outside)), outside)
+		c.addCoded(outPath, fmt.Sprintf("position %s is outside Vietnam, but swapped it would be inside: the coordinates look like [latitude, longitude]; GeoJSON order is [longitude, latitude], so swap them", fmtPoint(*outside)), outside,
+			"lat_lon_swapped", map[string]string{"at": fmtPoint(*outside)})
 		return
 	}
-	c.add(outPath, fmt.Sprintf("position %s lies outside Vietnam (longitude 102°E to 118°E, latitude 6°N to 23.5°N): check the coordinate system; projected VN-2000 metres must be converted to WGS 84 degrees", fmtPoint(*outside)), outside)
+	c.addCoded(outPath, fmt.Sprintf("position %s lies outside Vietnam (longitude 102°E to 118°E, latitude 6°N to 23.5°N): check the coordinate system; projected VN-2000 metres must be converted to WGS 84 degrees", fmtPoint(*outside)), outside,
+		"position_outside_vietnam", map[string]string{"at": fmtPoint(*outside)})
 }
 
 func fmtPoint(p orb.Point) string {
@@ -294,7 +310,8 @@ func CheckMultiPolygon(mp orb.MultiPolygon, lim Limits, degrees bool) []Problem 
 				c.add(path, fmt.Sprintf("ring has %d positions: a closed ring needs at least 4 (three corners and the first repeated at the end)", len(ring)), nil)
 			case ring[0] != ring[len(ring)-1]:
 				last := ring[len(ring)-1]
-				c.add(path, fmt.Sprintf("ring is not closed: it starts at %s and ends at %s", fmtPoint(ring[0]), fmtPoint(last)), &last)
+				c.addCoded(path, fmt.Sprintf("ring is not closed: it starts at %s and ends at %s", fmtPoint(ring[0]), fmtPoint(last)), &last,
+					"ring_not_closed", map[string]string{"first": fmtPoint(ring[0]), "last": fmtPoint(last)})
 			}
 		}
 	}

@@ -49,6 +49,10 @@ type Detail struct {
 	Message string `json:"message"`
 	// Location is the [longitude, latitude] where a geometry problem is.
 	Location []float64 `json:"location,omitempty"`
+	// Code names the kind of problem and Args its values (as text), so that a user interface
+	// can say Message in the user's language; both are empty where Message is all there is.
+	Code string            `json:"code,omitempty"`
+	Args map[string]string `json:"args,omitempty"`
 }
 
 // Error implements error.

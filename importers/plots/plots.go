@@ -332,7 +332,7 @@ func (s *Source) geometry(f *importers.Feature, problems []registry.Detail) ([]b
 		return nil, append(problems, registry.Detail{Feature: f.N, Field: "geometry", Message: msg}), nil
 	}
 	for _, pr := range geo.CheckMultiPolygon(mp, s.opt.Geometry, !s.crs.Projected) {
-		d := registry.Detail{Feature: f.N, Field: "geometry", Message: pr.Message}
+		d := registry.Detail{Feature: f.N, Field: "geometry", Message: pr.Message, Code: pr.Code, Args: pr.Args}
 		if pr.Path != "" {
 			d.Field = "geometry." + pr.Path
 		}

@@ -629,6 +629,19 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 			t.Errorf("no problem for feature %d saying %q in %+v", n, w, rep.Problems)
 		}
 	}
+	// Problems carry a code and their values, for the web page to say them in Vietnamese.
+	coded := map[int]string{}
+	for _, p := range rep.Problems {
+		if p.Code != "" {
+			coded[p.Feature] = fmt.Sprintf("%s %v", p.Code, p.Args)
+		}
+	}
+	for n, w := range map[int]string{1: "lat_lon_swapped map[at:[12.7, 108.1]]", 2: "unknown_crop map[crop:lúa mì]", 3: "ring_not_closed map[first:[108.13, 12.7] last:[108.13, 12.701]]",
+		5: "overlap_feature map[m2:", 6: "duplicate_id map[first:4 id:4]"} {
+		if !strings.HasPrefix(coded[n], w) {
+			t.Errorf("feature %d coded %q, want %q", n, coded[n], w)
+		}
+	}
 	if n := countPlots(t, db); n != 0 {
 		t.Errorf("%d plots stored, want none", n)
 	}

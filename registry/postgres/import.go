@@ -381,7 +381,8 @@ func (im *PlotImporter) check(r *importRun) error {
 				return err
 			}
 			r.rep.Repaired++
-			r.warn(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("invalid geometry repaired: area %s ha before, %s ha after", ftoa(round(before, 4)), ftoa(round(after, 4)))})
+			r.warn(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("invalid geometry repaired: area %s ha before, %s ha after", ftoa(round(before, 4)), ftoa(round(after, 4))),
+				Code: "repaired", Args: map[string]string{"before": ftoa(round(before, 4)), "after": ftoa(round(after, 4))}})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -410,9 +411,13 @@ func (im *PlotImporter) check(r *importRun) error {
 			}
 			msg += " (--on-invalid repair fixes it and reports the area change)"
 		}
-		d := registry.Detail{Feature: n, Field: "geometry", Message: msg}
+		d := registry.Detail{Feature: n, Field: "geometry", Message: msg, Code: "empty_geometry", Args: map[string]string{}}
+		if reason != nil {
+			d.Code, d.Args["reason"] = "invalid_geometry", *reason
+		}
 		if x != nil && y != nil {
 			d.Location = []float64{*x, *y}
+			d.Args["lon"], d.Args["lat"] = ftoa(round(*x, 7)), ftoa(round(*y, 7))
 		}
 		r.problem(d)
 	}
@@ -435,29 +440,36 @@ func (im *PlotImporter) check(r *importRun) error {
 	lim := im.plots.Limits
 	b := geo.VietnamBound
 	rows, err = tx.Query(ctx, r.sql(`
-		SELECT n, field, message FROM (
-		  SELECT n, 'geometry' AS field, format('after conversion to WGS 84 the plot lies outside Vietnam (near %s, %s): check the coordinate system (--province or --srs)',
-		         round(ST_X(ST_PointOnSurface(geom))::numeric, 5), round(ST_Y(ST_PointOnSurface(geom))::numeric, 5)) AS message
-		  FROM import_plot WHERE valid AND NOT ST_Within(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+		SELECT n, field, message, code, args FROM (
+		  SELECT n, 'geometry' AS field, format('after conversion to WGS 84 the plot lies outside Vietnam (near %s, %s): check the coordinate system (--province or --srs)', lon, lat) AS message,
+		         'outside_vietnam' AS code, jsonb_build_object('lon', lon, 'lat', lat) AS args
+		  FROM (SELECT n, round(ST_X(p)::numeric, 5)::text AS lon, round(ST_Y(p)::numeric, 5)::text AS lat
+		        FROM (SELECT n, ST_PointOnSurface(geom) AS p FROM import_plot WHERE valid AND NOT ST_Within(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))) o) o
 		  UNION ALL
-		  SELECT n, 'geometry', format('plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot', round(area_ha::numeric, 6), $5::float8)
+		  SELECT n, 'geometry', format('plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot', round(area_ha::numeric, 6), $5::float8),
+		         'area_below_min', jsonb_build_object('area', round(area_ha::numeric, 6)::text, 'min', $5::float8::text)
 		  FROM import_plot WHERE valid AND $5 > 0 AND area_ha < $5
 		  UNION ALL
-		  SELECT n, 'geometry', format('plot area is %s ha, above the maximum of %s ha: a plot is one field', round(area_ha::numeric, 2), $6::float8)
+		  SELECT n, 'geometry', format('plot area is %s ha, above the maximum of %s ha: a plot is one field', round(area_ha::numeric, 2), $6::float8),
+		         'area_above_max', jsonb_build_object('area', round(area_ha::numeric, 2)::text, 'max', $6::float8::text)
 		  FROM import_plot WHERE valid AND $6 > 0 AND area_ha > $6
 		  UNION ALL
-		  SELECT n, 'geometry', format('%s positions, more than the limit of %s', ST_NPoints(geom), $7::int)
+		  SELECT n, 'geometry', format('%s positions, more than the limit of %s', ST_NPoints(geom), $7::int),
+		         'too_many_vertices', jsonb_build_object('n', ST_NPoints(geom)::text, 'max', $7::int::text)
 		  FROM import_plot WHERE $7 > 0 AND ST_NPoints(geom) > $7
 		  UNION ALL
 		  SELECT n, 'crop', CASE WHEN coalesce(crop_input, '') = ''
 		         THEN 'no crop: name the column with --map crop=COLUMN, or give every plot one with --set crop=coffee'
-		         ELSE format('unknown crop %L: use a crop of the list (cà phê, sầu riêng, hồ tiêu, chè... see GET /api/v1/crops)', crop_input) END
+		         ELSE format('unknown crop %L: use a crop of the list (cà phê, sầu riêng, hồ tiêu, chè... see GET /api/v1/crops)', crop_input) END,
+		         CASE WHEN coalesce(crop_input, '') = '' THEN 'no_crop' ELSE 'unknown_crop' END, jsonb_build_object('crop', crop_input)
 		  FROM import_plot WHERE crop IS NULL
 		  UNION ALL
-		  SELECT i.n, 'commune', format('commune %L is not a commune code of the 2025 list', i.commune)
+		  SELECT i.n, 'commune', format('commune %L is not a commune code of the 2025 list', i.commune),
+		         'unknown_commune', jsonb_build_object('commune', i.commune)
 		  FROM import_plot i WHERE i.commune <> '' AND NOT EXISTS (SELECT 1 FROM commune c WHERE c.scheme = 2025 AND c.code = i.commune)
 		  UNION ALL
-		  SELECT n, 'id', format('id %L is used by feature %s too: ids must be unique in a file', external_id, first_n)
+		  SELECT n, 'id', format('id %L is used by feature %s too: ids must be unique in a file', external_id, first_n),
+		         'duplicate_id', jsonb_build_object('id', external_id, 'first', first_n::text)
 		  FROM (SELECT n, external_id, min(n) OVER (PARTITION BY external_id) AS first_n FROM import_plot) d WHERE n <> first_n
 		) p ORDER BY n, field`), b.Min[0], b.Min[1], b.Max[0], b.Max[1], lim.MinAreaHa, lim.MaxAreaHa, lim.MaxVertices)
 	if err != nil {
@@ -468,19 +480,21 @@ func (im *PlotImporter) check(r *importRun) error {
 	}
 	// Declared areas that disagree: a warning, not a refusal.
 	rows, err = tx.Query(ctx, r.sql(`
-		SELECT n, format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', round(declared_ha::numeric, 4), round(area_ha::numeric, 4),
-		       round((100 * abs(declared_ha - area_ha) / area_ha)::numeric, 1))
-		FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha ORDER BY n`), r.opt.DeclaredAreaTolerance)
+		SELECT n, format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', declared, area, pct),
+		       jsonb_build_object('declared', declared, 'area', area, 'pct', pct)
+		FROM (SELECT n, round(declared_ha::numeric, 4)::text AS declared, round(area_ha::numeric, 4)::text AS area,
+		             round((100 * abs(declared_ha - area_ha) / area_ha)::numeric, 1)::text AS pct
+		      FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha) w ORDER BY n`), r.opt.DeclaredAreaTolerance)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var d registry.Detail
-		if err := rows.Scan(&d.Feature, &d.Message); err != nil {
+		if err := rows.Scan(&d.Feature, &d.Message, &d.Args); err != nil {
 			rows.Close()
 			return err
 		}
-		d.Field = "declared area"
+		d.Field, d.Code = "declared area", "declared_area"
 		r.warn(d)
 	}
 	rows.Close()
@@ -494,11 +508,13 @@ func (im *PlotImporter) check(r *importRun) error {
 	return im.place(r)
 }
 
+// collect reports the problems rows holds: feature, field, message, and the message's code
+// and arguments, for a user interface to say it in the user's language.
 func (r *importRun) collect(rows pgx.Rows) error {
 	defer rows.Close()
 	for rows.Next() {
 		var d registry.Detail
-		if err := rows.Scan(&d.Feature, &d.Field, &d.Message); err != nil {
+		if err := rows.Scan(&d.Feature, &d.Field, &d.Message, &d.Code, &d.Args); err != nil {
 			return err
 		}
 		r.problem(d)
@@ -514,14 +530,15 @@ func (r *importRun) collect(rows pgx.Rows) error {
 func (im *PlotImporter) checkOverlaps(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	rows, err := tx.Query(ctx, r.sql(`
-		SELECT b.n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', a.n, round(o.m2::numeric, 1),
-		       round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1))
+		SELECT n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', other, m2, pct),
+		       'overlap_feature', jsonb_build_object('other', other, 'm2', m2, 'pct', pct)
+		FROM (SELECT b.n, a.n::text AS other, round(o.m2::numeric, 1)::text AS m2, round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1)::text AS pct
 		FROM import_plot a
 		JOIN import_plot b ON a.n < b.n AND a.geom && b.geom AND b.valid
 		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2) o
 		WHERE a.valid AND ST_Relate(a.geom, b.geom, 'T********')
-		  AND o.m2 > $1 * 10000 * least(a.area_ha, b.area_ha)
-		ORDER BY b.n`), r.opt.OverlapTolerance)
+		  AND o.m2 > $1 * 10000 * least(a.area_ha, b.area_ha)) x
+		ORDER BY n`), r.opt.OverlapTolerance)
 	if err != nil {
 		return err
 	}
@@ -529,16 +546,17 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 		return err
 	}
 	rows, err = tx.Query(ctx, r.sql(`
-		SELECT i.n, 'geometry', format('overlaps registered plot %s%s by %s m² (%s%% of the smaller plot)', p.id,
-		       CASE WHEN p.external_id IS NOT NULL THEN format(' (%s %s)', nullif(p.source, ''), p.external_id) ELSE '' END,
-		       round(o.m2::numeric, 1), round((100 * o.m2 / (10000 * least(i.area_ha, p.area_ha)))::numeric, 1))
+		SELECT n, 'geometry', format('overlaps registered plot %s%s by %s m² (%s%% of the smaller plot)', plot, CASE WHEN ref <> '' THEN ' (' || ref || ')' ELSE '' END, m2, pct),
+		       'overlap_registered', jsonb_build_object('plot', plot, 'ref', ref, 'm2', m2, 'pct', pct)
+		FROM (SELECT i.n, p.id::text AS plot, CASE WHEN p.external_id IS NOT NULL THEN concat_ws(' ', nullif(p.source, ''), p.external_id) ELSE '' END AS ref,
+		             round(o.m2::numeric, 1)::text AS m2, round((100 * o.m2 / (10000 * least(i.area_ha, p.area_ha)))::numeric, 1)::text AS pct
 		FROM import_plot i
 		JOIN plot p ON p.geom && i.geom AND p.deleted_at IS NULL
 		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(i.geom, p.geom)::geography) AS m2) o
 		WHERE i.valid AND NOT (p.source = $2 AND p.external_id = i.external_id)
 		  AND ST_Relate(i.geom, p.geom, 'T********')
-		  AND o.m2 > $1 * 10000 * least(i.area_ha, p.area_ha)
-		ORDER BY i.n`), r.opt.OverlapTolerance, r.opt.Source)
+		  AND o.m2 > $1 * 10000 * least(i.area_ha, p.area_ha)) x
+		ORDER BY n`), r.opt.OverlapTolerance, r.opt.Source)
 	if err != nil {
 		return err
 	}
@@ -579,7 +597,8 @@ func quoteLiteral(s string) string {
 func (im *PlotImporter) place(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	if r.opt.Province != "" {
-		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text)
+		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text),
+			'outside_province', jsonb_build_object('province', province_code, 'asked', $1::text)
 			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`), r.opt.Province)
 		if err != nil {
 			return err
@@ -605,7 +624,8 @@ func (im *PlotImporter) place(r *importRun) error {
 		}
 		if registry.PlotAccess(r.actor, pl) < registry.AccessWrite {
 			r.problem(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("the plot lies in province %s, commune %s: outside your jurisdiction",
-				cmpOr(pl.ProvinceCode, "(unknown)"), cmpOr(pl.CommuneCode, "(unknown)"))})
+				cmpOr(pl.ProvinceCode, "(unknown)"), cmpOr(pl.CommuneCode, "(unknown)")),
+				Code: "outside_jurisdiction", Args: map[string]string{"province": pl.ProvinceCode, "commune": pl.CommuneCode}})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -3,7 +3,7 @@
 // number and field. A report stays reachable at ?import={id} while the server keeps it (24 h);
 // the address's hash belongs to the map's view.
 import { api, upload, APIError } from './api.js';
-import { t, applyTo, formatNumber, onLangChange } from './i18n.js';
+import { t, hasText, applyTo, formatNumber, onLangChange } from './i18n.js';
 
 const STAGES = ['read', 'transform', 'validity', 'attributes', 'overlaps', 'placement', 'update', 'insert'];
 const POLL_MS = 400;
@@ -55,6 +55,22 @@ function cell(tag, text) {
   return el;
 }
 
+// Values of a problem that are quantities, written as numbers are in the page's language.
+const quantities = new Set(['area', 'min', 'max', 'm2', 'pct', 'declared', 'before', 'after', 'n']);
+
+// A problem in the page's language when the server named its kind (code and args), else the
+// server's own message.
+function detailText(d) {
+  if (!d.code || !hasText(`import.problem.${d.code}`)) return d.message || '';
+  const vars = { ...(d.args || {}) };
+  for (const [k, v] of Object.entries(vars)) {
+    if (quantities.has(k) && /^-?\d+(\.\d+)?$/.test(v)) vars[k] = formatNumber(Number(v), (v.split('.')[1] || '').length);
+  }
+  if (vars.reason) vars.reason = hasText(`import.reason.${vars.reason}`) ? t(`import.reason.${vars.reason}`) : vars.reason;
+  if (d.code === 'invalid_geometry') vars.at = vars.lon && vars.lat ? t('import.at', vars) : '';
+  return t(`import.problem.${d.code}`, vars);
+}
+
 // A table of details (problems or warnings): feature number, field, message.
 function detailTable(caption, details, cls) {
   const wrap = document.createElement('section');
@@ -67,7 +83,7 @@ function detailTable(caption, details, cls) {
   for (const d of details) {
     const tr = document.createElement('tr');
     const field = d.field ? t(`import.field.${d.field}`) : '';
-    tr.append(cell('td', d.feature ? formatNumber(d.feature) : ''), cell('td', field.startsWith('import.field.') ? d.field : field), cell('td', d.message || ''));
+    tr.append(cell('td', d.feature ? formatNumber(d.feature) : ''), cell('td', field.startsWith('import.field.') ? d.field : field), cell('td', detailText(d)));
     table.append(tr);
   }
   wrap.append(table);

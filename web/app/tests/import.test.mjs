@@ -36,8 +36,12 @@ test('an officer imports a survey file: a bad file is refused with its problems,
   const row = dialog.locator('.import-details.problems tr').nth(1);
   assert.equal(await row.locator('td').nth(0).textContent(), '2', 'the problem names the feature number');
   assert.equal(await row.locator('td').nth(1).textContent(), 'hình học', 'the field is named in Vietnamese');
-  assert.match(await row.locator('td').nth(2).textContent(), /(crosses itself|self-intersection).* at 108\.\d+, 12\.\d+/);
+  assert.match(await row.locator('td').nth(2).textContent(), /^Hình học không hợp lệ: đường biên tự cắt nhau tại 108\.\d+, 12\.\d+\. Chọn "Sửa hình học lỗi rồi nhập"/, 'the problem is said in Vietnamese');
   await screenshot(page, 'import-refused-vi');
+  await page.locator('[data-lang=en]').click();
+  assert.match(await dialog.locator('.import-details.problems tr').nth(1).locator('td').nth(2).textContent(),
+    /^Invalid geometry: the boundary crosses itself at 108\.\d+, 12\.\d+\. Choose "Repair invalid geometries, then import"/, 'and in English');
+  await page.locator('[data-lang=vi]').click();
 
   await dialog.locator('.import-actions button', { hasText: 'Nhập tệp khác' }).click();
   assert.ok(await dialog.locator('#import-form').isVisible(), 'the form is back');
