@@ -87,6 +87,8 @@ type ImportOptions struct {
 
 // ImportReport says what an import did, or would do, and every problem found.
 type ImportReport struct {
+	// Layer is what was imported: empty for plots, "admin" for administrative boundaries.
+	Layer     string            `json:"layer,omitempty"`
 	Source    string            `json:"source"`
 	About     map[string]string `json:"about,omitempty"`
 	DryRun    bool              `json:"dry_run"`

@@ -63,6 +63,7 @@ func TestBrowser(t *testing.T) {
 	plot.AreaEN = fmt.Sprintf("%.2f ha", plot.AreaHa)
 	plotJSON, _ := json.Marshal(plot)
 	farmer, _ := json.Marshal(map[string]string{"login": ps.login("farmer1"), "password": ps.passwords["farmer1"]})
+	admin, _ := json.Marshal(map[string]string{"login": ps.login("admin"), "password": ps.passwords["admin"]})
 	importFiles := browserImportFiles(t, a)
 	artifacts := filepath.Join(app, "test-results")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -70,7 +71,7 @@ func TestBrowser(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
 	cmd.Dir = app
 	cmd.Env = append(os.Environ(), "VT_BASE_URL="+a.base, "VT_OFFICER="+string(officer), "VT_ARTIFACTS="+artifacts,
-		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles))
+		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles), "VT_ADMIN="+string(admin))
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	if err != nil {
@@ -84,6 +85,14 @@ func TestBrowser(t *testing.T) {
 	}
 	if n != 2 || crops != "coffee" {
 		t.Errorf("after the browser's imports the registry holds %d plots of the test files (crops %q), want the good file's 2 coffee plots", n, crops)
+	}
+	// The administrator's boundary upload set the commune's boundary to the file's square.
+	var files struct{ AdminCode string }
+	json.Unmarshal(importFiles, &files)
+	var diff float64
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT coalesce(ST_Area(ST_SymDifference(boundary, ST_MakeEnvelope(107.3, 12.1, 107.32, 12.12, 4326))), -1)
+		FROM commune WHERE scheme = 2025 AND code = $1`, files.AdminCode).Scan(&diff); err != nil || diff != 0 {
+		t.Errorf("commune %s after the browser's boundary import: difference %v from the file's square (%v), want 0", files.AdminCode, diff, err)
 	}
 }
 
@@ -112,9 +121,16 @@ func browserImportFiles(t *testing.T, a *testApp) []byte {
 		b, _ := json.Marshal(map[string]any{"type": "FeatureCollection", "features": fs})
 		return string(b)
 	}
+	// A commune of Đắk Lắk with no boundary yet, for the administrator's boundary upload.
+	var code string
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT min(code) FROM commune WHERE scheme = 2025 AND province_code = '66' AND boundary IS NULL`).Scan(&code); err != nil {
+		t.Fatal(err)
+	}
 	files, _ := json.Marshal(map[string]string{
-		"good": collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
-		"bad":  collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
+		"good":      collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
+		"bad":       collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
+		"admin":     `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},"geometry":{"type":"Polygon","coordinates":[[[107.3,12.1],[107.32,12.1],[107.32,12.12],[107.3,12.12],[107.3,12.1]]]}}]}`,
+		"adminCode": code,
 	})
 	return files
 }

@@ -39,12 +39,16 @@ func (im *BoundaryImporter) ImportBoundaries(ctx context.Context, src registry.B
 	if actor.Role != registry.RoleAdmin {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import administrative boundaries: they decide every plot's place and every officer's jurisdiction, so administrators import them", cmpOr(actor.Role, "public"))
 	}
-	return im.db.runImport(ctx, opt, actor, importSteps{
+	rep, err := im.db.runImport(ctx, opt, actor, importSteps{
 		action: "admin.import", setup: `SET LOCAL jit = off`,
 		stage: func(r *importRun) error { return im.stage(r, src) },
 		check: im.check, write: im.write,
 		drop: `import_stage`,
 	})
+	if rep != nil {
+		rep.Layer = "admin"
+	}
+	return rep, err
 }
 
 func (im *BoundaryImporter) stage(r *importRun, src registry.BoundarySource) error {

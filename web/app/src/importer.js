@@ -5,7 +5,7 @@
 import { api, upload, APIError } from './api.js';
 import { t, hasText, applyTo, formatNumber, onLangChange } from './i18n.js';
 
-const STAGES = ['read', 'transform', 'validity', 'attributes', 'overlaps', 'placement', 'update', 'insert'];
+const STAGES = ['read', 'transform', 'validity', 'attributes', 'overlaps', 'placement', 'update', 'insert', 'indexes'];
 const POLL_MS = 400;
 
 let dialog;
@@ -123,7 +123,8 @@ function renderReport(job) {
   const problems = rep?.problems?.length ? rep.problems : job.error?.details || [];
   if (job.state === 'done' && rep) {
     const vars = { file, added: formatNumber(rep.added), updated: formatNumber(rep.updated), unchanged: formatNumber(rep.unchanged), skipped: formatNumber(rep.skipped) };
-    summary.textContent = t(rep.dry_run ? 'import.dryDone' : 'import.done', vars);
+    const admin = rep.layer === 'admin' ? 'Admin' : '';
+    summary.textContent = t(rep.dry_run ? `import.dryDone${admin}` : `import.done${admin}`, vars);
     summary.classList.add('ok');
   } else if (job.error?.code === 'invalid' && problems.length) {
     summary.textContent = t('import.refused', { file, n: formatNumber(problems.length) });
@@ -209,7 +210,7 @@ async function submit(e) {
   if (!file || !file.name) return;
   // The file goes last: the server reads the fields before it streams the file to disk.
   const body = new FormData();
-  for (const k of ['on_invalid', 'province', 'srs']) {
+  for (const k of ['on_invalid', 'province', 'srs', 'layer']) {
     const v = String(data.get(k) || '').trim();
     if (v) body.append(k, v);
   }
@@ -262,6 +263,10 @@ export function initImport(theMap, button, fit) {
 export function updateImport(button, s) {
   const may = s?.signed_in && (s.user?.role === 'officer' || s.user?.role === 'admin');
   button.hidden = !may;
+  // Administrative boundaries decide every plot's place: administrators import them.
+  const layer = dialog.querySelector('.import-layer');
+  layer.hidden = s?.user?.role !== 'admin';
+  if (layer.hidden) layer.querySelector('select').value = 'plots';
   const id = new URLSearchParams(location.search).get('import');
   if (may && id && /^[0-9a-f]+$/.test(id) && !dialog.open) openImport(id);
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { base, launch, openPage, screenshot, signIn } from './browser.mjs';
 
 const officer = JSON.parse(process.env.VT_OFFICER || '{}');
+const admin = JSON.parse(process.env.VT_ADMIN || '{}');
 const files = JSON.parse(process.env.VT_IMPORT || '{}');
 const browser = await launch();
 after(() => browser.close());
@@ -28,6 +29,7 @@ test('an officer imports a survey file: a bad file is refused with its problems,
   await page.locator('#import-button').click();
   const dialog = page.locator('#import-dialog');
   assert.equal(await dialog.locator('h2').textContent(), 'Nhập thửa từ tệp khảo sát');
+  assert.equal(await dialog.locator('select[name=layer]').isVisible(), false, 'officers import plots only');
   await dialog.locator('input[name=file]').setInputFiles(geojson('browser-import-bad.geojson', files.bad));
   await dialog.locator('#import-form button[type=submit]').click();
   const refused = dialog.locator('.import-summary.bad');
@@ -68,6 +70,23 @@ test('an officer imports a survey file: a bad file is refused with its problems,
   // The dialog's close event (which takes the report out of the address) is dispatched after close().
   await page.waitForURL((u) => !u.searchParams.has('import'), { timeout: 5000 });
   assert.doesNotMatch(page.url(), /import=/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an administrator sets a commune boundary from a file', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(base + '/');
+  await signIn(page, admin);
+  await page.locator('#import-button').click();
+  const dialog = page.locator('#import-dialog');
+  await dialog.locator('select[name=layer]').selectOption('admin');
+  await dialog.locator('input[name=file]').setInputFiles(geojson('ranh-gioi-xa.geojson', files.admin));
+  await dialog.locator('#import-form button[type=submit]').click();
+  const done = dialog.locator('.import-summary.ok');
+  await done.waitFor({ timeout: 30000 });
+  assert.equal(await done.textContent(), 'Đã nhập ranh-gioi-xa.geojson: cập nhật ranh giới của 1 đơn vị hành chính, không đổi 0, bỏ qua 0.');
+  await screenshot(page, 'import-admin-vi');
   assert.deepEqual(errors, []);
   await context.close();
 });
