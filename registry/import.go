@@ -54,9 +54,36 @@ type ImportBoundary struct {
 	Problems   []Detail
 }
 
+// Facility kinds a file may hold (--layer facilities).
+const (
+	FacilityLivestock    = "livestock"     // livestock_facility
+	FacilityFeedMill     = "feed_mill"     // feed_facility
+	FacilityPackingHouse = "packing_house" // packing_house
+)
+
+// ImportFacility is one facility read from a file (--layer facilities): a livestock farm, a
+// feed mill or a packing house, at a point.
+type ImportFacility struct {
+	N                                              int
+	ExternalID, Kind, Name, Address, Code, Commune string
+	WKB                                            []byte
+	SRID                                           int
+	Problems                                       []Detail
+}
+
+// FacilitySource yields a file's facilities as ImportSource yields plots.
+type FacilitySource interface {
+	Next() (*ImportFacility, error)
+}
+
 // BoundarySource yields a file's boundaries as ImportSource yields plots.
 type BoundarySource interface {
 	Next() (*ImportBoundary, error)
+}
+
+// FacilityImporter stores the facilities of a file, all or nothing.
+type FacilityImporter interface {
+	ImportFacilities(ctx context.Context, src FacilitySource, opt ImportOptions) (*ImportReport, error)
 }
 
 // BoundaryImporter stores the administrative boundaries of a file, all or nothing.

@@ -86,6 +86,12 @@ func TestBrowser(t *testing.T) {
 	if n != 2 || crops != "coffee" {
 		t.Errorf("after the browser's imports the registry holds %d plots of the test files (crops %q), want the good file's 2 coffee plots", n, crops)
 	}
+	// The officer's spreadsheet registered its two facilities, each in its table.
+	var farms, houses int
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM livestock_facility WHERE source = 'co-so-browser'),
+		(SELECT count(*) FROM packing_house WHERE source = 'co-so-browser')`).Scan(&farms, &houses); err != nil || farms != 1 || houses != 1 {
+		t.Errorf("after the browser's facility import: %d farms and %d packing houses (%v), want 1 and 1", farms, houses, err)
+	}
 	// The administrator's boundary upload set the commune's boundary to the file's square.
 	var files struct{ AdminCode string }
 	json.Unmarshal(importFiles, &files)
@@ -127,10 +133,11 @@ func browserImportFiles(t *testing.T, a *testApp) []byte {
 		t.Fatal(err)
 	}
 	files, _ := json.Marshal(map[string]string{
-		"good":      collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
-		"bad":       collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
-		"admin":     `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},"geometry":{"type":"Polygon","coordinates":[[[107.3,12.1],[107.32,12.1],[107.32,12.12],[107.3,12.12],[107.3,12.1]]]}}]}`,
-		"adminCode": code,
+		"good":       collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
+		"bad":        collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
+		"admin":      `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},"geometry":{"type":"Polygon","coordinates":[[[107.3,12.1],[107.32,12.1],[107.32,12.12],[107.3,12.12],[107.3,12.1]]]}}]}`,
+		"adminCode":  code,
+		"facilities": "MA,LOAI_CO_SO,TEN_CO_SO,KINH_DO,VI_DO\nB1,chăn nuôi,Trại bò Ea Tu,108.06,12.65\nB2,đóng gói,Kho đóng gói Ea Tu,108.07,12.65\n",
 	})
 	return files
 }

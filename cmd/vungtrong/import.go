@@ -49,7 +49,8 @@ become new versions. Fields: ` + strings.Join(plots.FieldNames(), ", ") + `.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.layer, "layer", "plots", "what the file holds: plots, or admin (commune and province boundaries by their 2025 code; fields: "+strings.Join(plots.AdminFieldNames(), ", ")+"; administrators only)")
+	fl.StringVar(&f.layer, "layer", "plots", "what the file holds: plots; facilities (points: livestock farms, feed mills, packing houses; fields: "+
+		strings.Join(plots.FacilityFieldNames(), ", ")+"); or admin (commune and province boundaries by their 2025 code; fields: "+strings.Join(plots.AdminFieldNames(), ", ")+"; administrators only)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check everything and report, store nothing")
 	fl.StringVar(&f.srs, "srs", "", "the file's coordinate system: EPSG code (EPSG:9218), PROJ string, or .prj file; overrides the file's")
 	fl.StringVar(&f.province, "province", "", "province (GSO code such as 66, or name): its VN-2000 zone when the file has no .prj, and the province of plots whose location does not say")
@@ -96,11 +97,11 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 	case "", "plots":
 	case "admin":
 		// A commune's boundary has thousands of positions where a plot has tens.
-		opt.Admin, opt.Geometry = true, geo.Limits{MaxVertices: maxBoundaryVertices}
-	case "facilities":
-		return nil, invalid("layer", errors.New("facilities cannot be imported from files yet: register them on the map or through the API; --layer plots or admin"))
+		opt.Layer, opt.Geometry = plots.LayerAdmin, geo.Limits{MaxVertices: maxBoundaryVertices}
+	case plots.LayerFacilities:
+		opt.Layer = plots.LayerFacilities
 	default:
-		return nil, invalid("layer", fmt.Errorf("layer %q: a file holds plots or admin (commune and province boundaries)", req.Layer))
+		return nil, invalid("layer", fmt.Errorf("layer %q: a file holds plots, facilities (livestock farms, feed mills, packing houses) or admin (commune and province boundaries)", req.Layer))
 	}
 	var err error
 	if req.Encoding != "" {
@@ -116,7 +117,7 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 		}
 		province = ref.Code
 		if req.SRS == "" {
-			if opt.CRS, err = importers.ProvinceCRS(ref.OldCodes, req.Province+" ("+ref.Name+")"); err != nil {
+			if opt.ProvinceCRS, err = importers.ProvinceCRS(ref.OldCodes, req.Province+" ("+ref.Name+")"); err != nil {
 				return nil, invalid("province", err)
 			}
 		}
@@ -148,7 +149,15 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 			progress(web.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
 		}
 	}
-	if opt.Admin {
+	if opt.Layer == plots.LayerFacilities {
+		rep, err := postgres.NewFacilityImporter(fi.db, fi.cfg.Registry.DefaultProvince).ImportFacilities(ctx, plots.Facilities{Source: src}, registry.ImportOptions{
+			Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Province: province, Describe: src.Describe(), Progress: progressOf})
+		if rep != nil {
+			rep.About = src.Describe()
+		}
+		return rep, err
+	}
+	if opt.Layer == plots.LayerAdmin {
 		rep, err := postgres.NewBoundaryImporter(fi.db).ImportBoundaries(ctx, plots.Boundaries{Source: src}, registry.ImportOptions{
 			Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Describe: src.Describe(), Progress: progressOf})
 		if rep != nil {

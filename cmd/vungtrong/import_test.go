@@ -79,8 +79,9 @@ func TestImportUploadOverHTTP(t *testing.T) {
 	}
 }
 
-// TestImportBoundariesOverHTTP: layer=admin on an upload sets a commune's boundary; facilities
-// are refused with a message that says what to do instead.
+// TestImportBoundariesOverHTTP: layer=admin on an upload sets a commune's boundary,
+// layer=facilities registers farms and packing houses from a spreadsheet, and an unknown layer
+// is refused naming the ones there are.
 func TestImportBoundariesOverHTTP(t *testing.T) {
 	a := startApp(t, nil)
 	var code string
@@ -97,8 +98,17 @@ func TestImportBoundariesOverHTTP(t *testing.T) {
 	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT boundary IS NOT NULL FROM commune WHERE scheme = 2025 AND code = $1`, code).Scan(&set); err != nil || !set {
 		t.Errorf("commune %s has no boundary after the upload (%v)", code, err)
 	}
-	job = a.upload("trai.geojson", surveyGeoJSON, map[string]string{"layer": "facilities"})
-	if e, _ := job["error"].(map[string]any); job["state"] != "failed" || !strings.Contains(e["message"].(string), "facilities cannot be imported from files yet") {
+	// Facilities from a spreadsheet with longitude and latitude columns.
+	csv := "MA,LOAI_CO_SO,TEN_CO_SO,KINH_DO,VI_DO\nF1,chăn nuôi,Trại heo Ea Kao,108.06,12.65\nF2,đóng gói,Cơ sở đóng gói Krông Pắc,108.07,12.66\n"
+	job = a.upload("co-so.csv", csv, map[string]string{"layer": "facilities", "province": "66"})
+	if rep, _ := job["report"].(map[string]any); job["state"] != "done" || rep["added"].(float64) != 2 || rep["layer"] != "facilities" {
 		t.Errorf("facilities upload: %v", job)
+	}
+	job = a.upload("co-so.geojson", surveyGeoJSON, map[string]string{"layer": "stables"})
+	if e, _ := job["error"].(map[string]any); job["state"] != "failed" || !strings.Contains(e["message"].(string), "a file holds plots, facilities") {
+		if e == nil && job["state"] == nil {
+			return
+		}
+		t.Errorf("unknown layer: %v", job)
 	}
 }

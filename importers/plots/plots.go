@@ -35,15 +35,19 @@ type Options struct {
 	Geometry geo.Limits
 	// Encoding overrides text-encoding detection (.dbf, CSV).
 	Encoding textenc.Encoding
-	// CRS overrides the file's coordinate system (--srs, --province); zero SRID = the file's.
+	// CRS overrides the file's coordinate system (--srs); zero SRID = the file's.
 	CRS importers.CRS
+	// ProvinceCRS is the VN-2000 zone of --province: the coordinate system of a file that names
+	// none (a Shapefile without its .prj, a CSV) and whose coordinates are not degrees.
+	ProvinceCRS importers.CRS
 	// Map maps registry fields to the file's columns: {"owner": "TENCHU"}; it is added to the
 	// columns recognised by name.
 	Map map[string]string
 	// Set gives a field one value for every feature: {"crop": "coffee"}.
 	Set map[string]string
-	// Admin reads administrative boundaries (--layer admin) instead of plots: see Boundaries.
-	Admin bool
+	// Layer is what the file holds: plots (""), LayerAdmin (see Boundaries) or LayerFacilities
+	// (see Facilities).
+	Layer string
 }
 
 // Fields a file may fill, and the column names (folded: lower case, no diacritics, spaces as
@@ -70,6 +74,27 @@ var adminColumns = map[string][]string{
 	"name": {"ten_xa", "ten_tinh", "ten_dvhc", "ten_don_vi", "ten", "name"},
 }
 
+// facilityColumns are the fields of a facility (--layer facilities): a point with its kind
+// (livestock farm, feed mill or packing house), name, address, the livestock facility code, the
+// commune, and the file's own id.
+var facilityColumns = map[string][]string{
+	"id":      {"id", "objectid", "fid", "gid", "ma", "ma_dt", "stt"},
+	"kind":    {"loai_co_so", "loai_hinh", "loai", "kind", "type"},
+	"name":    {"ten_co_so", "ten", "ten_trai", "name"},
+	"address": {"dia_chi", "address"},
+	"code":    {"ma_co_so", "ma_so", "facility_code", "code"},
+	"commune": {"ma_xa", "commune_code", "commune"},
+}
+
+// Layers a file may hold besides plots.
+const (
+	LayerAdmin      = "admin"
+	LayerFacilities = "facilities"
+)
+
+// FacilityFieldNames lists the fields --map and --set accept with --layer facilities.
+func FacilityFieldNames() []string { return names(facilityColumns) }
+
 // FieldNames lists the fields --map and --set accept.
 func FieldNames() []string { return names(fieldColumns) }
 
@@ -87,8 +112,11 @@ func names(columns map[string][]string) []string {
 
 // columnsFor is the field table of the layer opt reads.
 func columnsFor(opt Options) map[string][]string {
-	if opt.Admin {
+	switch opt.Layer {
+	case LayerAdmin:
 		return adminColumns
+	case LayerFacilities:
+		return facilityColumns
 	}
 	return fieldColumns
 }
@@ -348,7 +376,7 @@ func (s *Source) geometry(f *importers.Feature, problems []registry.Detail) ([]b
 	return b, problems, err
 }
 
-// Boundaries reads a Source opened with Admin set as administrative boundaries; it implements
+// Boundaries reads a Source opened with LayerAdmin as administrative boundaries; it implements
 // registry.BoundarySource.
 type Boundaries struct{ *Source }
 
@@ -420,11 +448,15 @@ func (s *Source) checkCRS(f *importers.Feature) error {
 		return nil
 	}
 	b := f.Geometry.Bound()
+	// Degrees, or degrees with latitude and longitude swapped (each feature's check names that).
+	degrees := math.Abs(b.Min[0]) <= 180 && math.Abs(b.Max[0]) <= 180 && math.Abs(b.Min[1]) <= 180 && math.Abs(b.Max[1]) <= 180
+	if named := s.crs.SRID != 0 && !strings.HasSuffix(s.crs.From, "default"); !named && !degrees && s.opt.ProvinceCRS.SRID != 0 {
+		s.crs = s.opt.ProvinceCRS
+	}
 	if s.crs.SRID == 0 {
 		s.crs = importers.CRS{SRID: 4326, Name: "WGS 84 (longitude/latitude, assumed: the file names no coordinate system)", From: "default"}
 	}
-	// Degrees, or degrees with latitude and longitude swapped (each feature's check names that).
-	if s.crs.Projected || (math.Abs(b.Min[0]) <= 180 && math.Abs(b.Max[0]) <= 180 && math.Abs(b.Min[1]) <= 180 && math.Abs(b.Max[1]) <= 180) {
+	if s.crs.Projected || degrees {
 		return nil
 	}
 	hint := ""
@@ -432,4 +464,64 @@ func (s *Source) checkCRS(f *importers.Feature) error {
 		hint = fmt.Sprintf(" They look like VN-2000 metres (x %.0f, y %.0f): name the province with --province (e.g. --province 66 for Đắk Lắk) or the zone with --srs (e.g. --srs EPSG:9218).", b.Min[0], b.Min[1])
 	}
 	return importers.Errorf(fmt.Sprintf("feature %d", f.N), "coordinates (%.1f, %.1f) are not longitude/latitude degrees, and the file names no coordinate system (no .prj).%s", b.Min[0], b.Min[1], hint)
+}
+
+// Facilities reads a Source opened with LayerFacilities as facilities; it implements
+// registry.FacilitySource.
+type Facilities struct{ *Source }
+
+// facilityKinds maps the ways files name a kind (folded) to the registry's kinds.
+var facilityKinds = map[string]string{
+	"livestock": registry.FacilityLivestock, "chan nuoi": registry.FacilityLivestock, "trang trai": registry.FacilityLivestock,
+	"co so chan nuoi": registry.FacilityLivestock, "trai": registry.FacilityLivestock, "livestock facility": registry.FacilityLivestock,
+	"feed mill": registry.FacilityFeedMill, "feed": registry.FacilityFeedMill, "thuc an chan nuoi": registry.FacilityFeedMill,
+	"nha may thuc an": registry.FacilityFeedMill, "co so thuc an chan nuoi": registry.FacilityFeedMill,
+	"packing house": registry.FacilityPackingHouse, "dong goi": registry.FacilityPackingHouse,
+	"co so dong goi": registry.FacilityPackingHouse, "nha dong goi": registry.FacilityPackingHouse,
+}
+
+// Next returns the next facility, or io.EOF.
+func (fs Facilities) Next() (*registry.ImportFacility, error) {
+	f, problems, get, err := fs.feature()
+	if err != nil {
+		return nil, err
+	}
+	a := &registry.ImportFacility{N: f.N, SRID: fs.crs.SRID, ExternalID: get("id"), Name: get("name"), Address: get("address"),
+		Code: get("code"), Commune: get("commune")}
+	if a.ExternalID == "" {
+		a.ExternalID = f.ID
+	}
+	if a.ExternalID == "" {
+		a.ExternalID = "#" + strconv.Itoa(f.N)
+	}
+	kind := get("kind")
+	if a.Kind = facilityKinds[strings.ReplaceAll(vntext.Fold(kind), "_", " ")]; a.Kind == "" {
+		msg := fmt.Sprintf("kind %q is not a facility kind: write livestock (chăn nuôi), feed_mill (thức ăn chăn nuôi) or packing_house (đóng gói)", kind)
+		if kind == "" {
+			msg = "no kind: name the column with --map kind=COLUMN, or give every facility one with --set kind=livestock (or feed_mill, packing_house)"
+		}
+		problems = append(problems, registry.Detail{Feature: f.N, Field: cmpOr(fs.columns["kind"], "kind"), Message: msg})
+	}
+	pt, ok := f.Geometry.(orb.Point)
+	switch {
+	case f.Geometry == nil:
+		problems = append(problems, registry.Detail{Feature: f.N, Field: "geometry", Message: "the feature has no geometry: a facility needs its location (a point, or longitude/latitude columns in a CSV)"})
+	case !ok:
+		problems = append(problems, registry.Detail{Feature: f.N, Field: "geometry", Message: fmt.Sprintf("the geometry is a %s, but a facility is a point (its location)", f.Geometry.GeoJSONType())})
+	case math.IsNaN(pt[0]) || math.IsNaN(pt[1]) || math.IsInf(pt[0], 0) || math.IsInf(pt[1], 0):
+		problems = append(problems, registry.Detail{Feature: f.N, Field: "geometry", Message: "a coordinate is not a finite number"})
+	}
+	if len(problems) > 0 {
+		a.Problems = problems
+		return a, nil
+	}
+	a.WKB, err = wkb.Marshal(pt)
+	return a, err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

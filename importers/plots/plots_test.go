@@ -292,7 +292,13 @@ func TestRoundTripThroughOgr2ogr(t *testing.T) {
 		{name: "shapefile vn2000 without prj, --province 66", file: "noprj.shp", make: func(out string) {
 			ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8", "-t_srs", vn2000DakLak)
 			os.Remove(strings.TrimSuffix(out, ".shp") + ".prj")
-		}, opt: plots.Options{CRS: mustProvince(t, "66")}, plots: originals(false), owners: true},
+		}, opt: plots.Options{ProvinceCRS: mustProvince(t, "66")}, plots: originals(false), owners: true},
+		// --province names the zone of a file that names none; degrees stay degrees.
+		{name: "shapefile wgs84 without prj, --province 66", file: "degnoprj.shp", make: func(out string) {
+			ogr2ogr(t, "-f", "ESRI Shapefile", out, src, "-lco", "ENCODING=UTF-8")
+			os.Remove(strings.TrimSuffix(out, ".shp") + ".prj")
+		}, opt: plots.Options{ProvinceCRS: mustProvince(t, "66")}, plots: originals(false), owners: true},
+		{name: "geojson, --province 66", file: "survey.geojson", make: func(string) {}, opt: plots.Options{ProvinceCRS: mustProvince(t, "66")}, plots: originals(false), owners: true},
 		{name: "kml", file: "survey.kml", make: func(out string) {
 			ogr2ogr(t, "-f", "KML", out, src)
 		}, plots: originals(false), owners: true},
@@ -1027,7 +1033,7 @@ func TestUnknownSRIDChangesNothing(t *testing.T) {
 // importBoundaries imports path as administrative boundaries (--layer admin) as actor.
 func importBoundaries(t *testing.T, db *postgres.DB, ctx context.Context, path string, opt registry.ImportOptions) (*registry.ImportReport, error) {
 	t.Helper()
-	src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.Limits{MaxVertices: 500_000}, Admin: true})
+	src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.Limits{MaxVertices: 500_000}, Layer: plots.LayerAdmin})
 	if err != nil {
 		return nil, err
 	}
@@ -1186,3 +1192,109 @@ func TestAdminBoundariesImport(t *testing.T) {
 }
 
 func wktOf(g orb.Geometry) string { return wkt.MarshalString(g) }
+
+func importFacilities(t *testing.T, db *postgres.DB, ctx context.Context, path string, opt registry.ImportOptions) (*registry.ImportReport, error) {
+	t.Helper()
+	src, err := plots.Open(path, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.DefaultLimits(), Layer: plots.LayerFacilities})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	if opt.Source == "" {
+		opt.Source = "co-so"
+	}
+	return postgres.NewFacilityImporter(db, "").ImportFacilities(ctx, plots.Facilities{Source: src}, opt)
+}
+
+// facilities lists what the registry holds from source "co-so": table, id, name, code, province.
+func facilities(t *testing.T, db *postgres.DB) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `
+		SELECT 'livestock ' || external_id || ' ' || name || ' ' || coalesce(facility_code, '-') || ' ' || province_code || ' v' || version FROM livestock_facility WHERE source = 'co-so'
+		UNION ALL SELECT 'feed_mill ' || external_id || ' ' || name || ' - ' || province_code || ' v' || version FROM feed_facility WHERE source = 'co-so'
+		UNION ALL SELECT 'packing_house ' || external_id || ' ' || name || ' - ' || province_code || ' v' || version FROM packing_house WHERE source = 'co-so'
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestFacilitiesImport: --layer facilities registers livestock farms, feed mills and packing
+// houses from a spreadsheet with longitude and latitude columns, each in its table; a bad file
+// is refused with every problem and stores nothing; the same file again changes nothing, a
+// changed name makes a new version; an officer of another province may not.
+func TestFacilitiesImport(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := adminCtx()
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	header := "MA,LOAI_CO_SO,TEN_CO_SO,DIA_CHI,MA_CO_SO,KINH_DO,VI_DO\n"
+	bad := write("bad.csv", header+
+		"F1,chăn nuôi,Trại heo Ea Kao,,LS-001,108.06,12.65\n"+
+		"F2,nhà hàng,Quán ăn,,,108.07,12.65\n"+
+		"F3,đóng gói,,,,108.08,12.65\n"+
+		"F4,đóng gói,Kho ở biển,,,100.5,12.65\n"+
+		"F1,thức ăn chăn nuôi,Nhà máy,,,108.09,12.65\n")
+	before := snapshot(t, db)
+	rep, err := importFacilities(t, db, ctx, bad, registry.ImportOptions{Province: "66"})
+	if registry.ErrorCode(err) != registry.EINVALID {
+		t.Fatalf("a bad file: %v", err)
+	}
+	got := map[int]string{}
+	for _, d := range rep.Problems {
+		got[d.Feature] += d.Message + "; "
+	}
+	for n, want := range map[int]string{2: `kind "nhà hàng" is not a facility kind`, 3: "no name", 4: "outside Vietnam", 5: "used by feature 1"} {
+		if !strings.Contains(got[n], want) {
+			t.Errorf("feature %d: %q, want it to say %q", n, got[n], want)
+		}
+	}
+	if len(got) != 4 || len(facilities(t, db)) != 0 || snapshot(t, db) != before {
+		t.Errorf("problems %v and %v stored, want features 2-5 refused and nothing stored", got, facilities(t, db))
+	}
+
+	good := header +
+		"F1,chăn nuôi,Trại heo Ea Kao,Buôn Ea Kao,LS-001,108.06,12.65\n" +
+		"F2,thức ăn chăn nuôi,Nhà máy thức ăn Tây Nguyên,,,108.07,12.65\n" +
+		"F3,Cơ sở đóng gói,Cơ sở đóng gói sầu riêng Krông Pắc,,,108.08,12.65\n"
+	p := write("co-so.csv", good)
+	officer := registry.NewContextWithActor(context.Background(), registry.Actor{Kind: "user", Name: "officer", Role: registry.RoleOfficer,
+		Jurisdictions: []registry.Jurisdiction{{ProvinceCode: "01"}}})
+	if _, err := importFacilities(t, db, officer, p, registry.ImportOptions{Province: "66"}); err == nil || !strings.Contains(registry.ErrorMessage(err), "outside your jurisdiction") {
+		t.Errorf("an officer of Hà Nội importing Đắk Lắk facilities: %v", err)
+	}
+	rep, err = importFacilities(t, db, ctx, p, registry.ImportOptions{Province: "66"})
+	if err != nil || rep.Added != 3 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	want := []string{"feed_mill F2 Nhà máy thức ăn Tây Nguyên - 66 v1", "livestock F1 Trại heo Ea Kao LS-001 66 v1", "packing_house F3 Cơ sở đóng gói sầu riêng Krông Pắc - 66 v1"}
+	if f := facilities(t, db); !reflect.DeepEqual(f, want) {
+		t.Errorf("registered %q, want %q", f, want)
+	}
+	if rep, err := importFacilities(t, db, ctx, p, registry.ImportOptions{Province: "66"}); err != nil || rep.Unchanged != 3 || rep.Added+rep.Updated != 0 {
+		t.Errorf("the same file again: %+v %v, want 3 unchanged", rep, err)
+	}
+	p = write("co-so.csv", strings.Replace(good, "Trại heo Ea Kao,Buôn", "Trại heo Ea Kao 2,Buôn", 1))
+	if rep, err := importFacilities(t, db, ctx, p, registry.ImportOptions{Province: "66"}); err != nil || rep.Updated != 1 || rep.Unchanged != 2 {
+		t.Errorf("a renamed farm: %+v %v, want 1 updated", rep, err)
+	}
+	if f := facilities(t, db); len(f) != 3 || f[1] != "livestock F1 Trại heo Ea Kao 2 LS-001 66 v2" {
+		t.Errorf("after the rename: %q", f)
+	}
+}

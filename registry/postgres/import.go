@@ -572,7 +572,11 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 // boundary holds a point of the plot; else the province that does; else --province or the
 // configured default. Invalid plots are placed by their commune code only.
 func (im *PlotImporter) placement(r *importRun, commune, geom, valid string) string {
-	fallback := cmpOr(r.opt.Province, im.plots.DefaultProvince)
+	return placementSQL(cmpOr(r.opt.Province, im.plots.DefaultProvince), commune, geom, valid)
+}
+
+// placementSQL is the placement subquery with fallback as the province of last resort.
+func placementSQL(fallback, commune, geom, valid string) string {
 	return fmt.Sprintf(`
 		SELECT coalesce(bc.province_code, bp.province_code, CASE WHEN %[3]s THEN coalesce(bv.code, nullif(%[4]s, '')) END) AS province_code,
 		       coalesce(bc.code, bp.code) AS commune_code

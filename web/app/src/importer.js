@@ -123,8 +123,8 @@ function renderReport(job) {
   const problems = rep?.problems?.length ? rep.problems : job.error?.details || [];
   if (job.state === 'done' && rep) {
     const vars = { file, added: formatNumber(rep.added), updated: formatNumber(rep.updated), unchanged: formatNumber(rep.unchanged), skipped: formatNumber(rep.skipped) };
-    const admin = rep.layer === 'admin' ? 'Admin' : '';
-    summary.textContent = t(rep.dry_run ? `import.dryDone${admin}` : `import.done${admin}`, vars);
+    const layer = { admin: 'Admin', facilities: 'Facilities' }[rep.layer] || '';
+    summary.textContent = t(rep.dry_run ? `import.dryDone${layer}` : `import.done${layer}`, vars);
     summary.classList.add('ok');
   } else if (job.error?.code === 'invalid' && problems.length) {
     summary.textContent = t('import.refused', { file, n: formatNumber(problems.length) });
@@ -264,9 +264,10 @@ export function updateImport(button, s) {
   const may = s?.signed_in && (s.user?.role === 'officer' || s.user?.role === 'admin');
   button.hidden = !may;
   // Administrative boundaries decide every plot's place: administrators import them.
-  const layer = dialog.querySelector('.import-layer');
-  layer.hidden = s?.user?.role !== 'admin';
-  if (layer.hidden) layer.querySelector('select').value = 'plots';
+  const adminOption = dialog.querySelector('.import-layer option[value=admin]');
+  adminOption.hidden = adminOption.disabled = s?.user?.role !== 'admin';
+  const layer = dialog.querySelector('.import-layer select');
+  if (adminOption.disabled && layer.value === 'admin') layer.value = 'plots';
   const id = new URLSearchParams(location.search).get('import');
   if (may && id && /^[0-9a-f]+$/.test(id) && !dialog.open) openImport(id);
 }

@@ -28,8 +28,8 @@ test('an officer imports a survey file: a bad file is refused with its problems,
 
   await page.locator('#import-button').click();
   const dialog = page.locator('#import-dialog');
-  assert.equal(await dialog.locator('h2').textContent(), 'Nhập thửa từ tệp khảo sát');
-  assert.equal(await dialog.locator('select[name=layer]').isVisible(), false, 'officers import plots only');
+  assert.equal(await dialog.locator('h2').textContent(), 'Nhập dữ liệu từ tệp khảo sát');
+  assert.equal(await dialog.locator('select[name=layer] option[value=admin]').evaluate((o) => o.hidden && o.disabled), true, 'officers do not import boundaries');
   await dialog.locator('input[name=file]').setInputFiles(geojson('browser-import-bad.geojson', files.bad));
   await dialog.locator('#import-form button[type=submit]').click();
   const refused = dialog.locator('.import-summary.bad');
@@ -87,6 +87,24 @@ test('an administrator sets a commune boundary from a file', async () => {
   await done.waitFor({ timeout: 30000 });
   assert.equal(await done.textContent(), 'Đã nhập ranh-gioi-xa.geojson: cập nhật ranh giới của 1 đơn vị hành chính, không đổi 0, bỏ qua 0.');
   await screenshot(page, 'import-admin-vi');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an officer registers facilities from a spreadsheet', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(base + '/');
+  await signIn(page, officer);
+  await page.locator('#import-button').click();
+  const dialog = page.locator('#import-dialog');
+  await dialog.locator('select[name=layer]').selectOption('facilities');
+  await dialog.locator('input[name=province]').fill('66');
+  await dialog.locator('input[name=file]').setInputFiles({ name: 'co-so-browser.csv', mimeType: 'text/csv', buffer: Buffer.from(files.facilities) });
+  await dialog.locator('#import-form button[type=submit]').click();
+  const done = dialog.locator('.import-summary.ok');
+  await done.waitFor({ timeout: 30000 });
+  assert.equal(await done.textContent(), 'Đã nhập co-so-browser.csv: thêm 2 cơ sở, cập nhật 0, không đổi 0, bỏ qua 0.');
+  await screenshot(page, 'import-facilities-vi');
   assert.deepEqual(errors, []);
   await context.close();
 });
