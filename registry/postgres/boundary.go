@@ -39,16 +39,12 @@ func (im *BoundaryImporter) ImportBoundaries(ctx context.Context, src registry.B
 	if actor.Role != registry.RoleAdmin {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import administrative boundaries: they decide every plot's place and every officer's jurisdiction, so administrators import them", cmpOr(actor.Role, "public"))
 	}
-	rep, err := im.db.runImport(ctx, opt, actor, importSteps{
-		action: "admin.import", setup: `SET LOCAL jit = off`,
+	return im.db.runImport(ctx, opt, actor, importSteps{
+		layer: "admin", action: "admin.import", setup: `SET LOCAL jit = off`,
 		stage: func(r *importRun) error { return im.stage(r, src) },
 		check: im.check, write: im.write,
 		drop: `import_stage`,
 	})
-	if rep != nil {
-		rep.Layer = "admin"
-	}
-	return rep, err
 }
 
 func (im *BoundaryImporter) stage(r *importRun, src registry.BoundarySource) error {
@@ -154,16 +150,12 @@ func (im *BoundaryImporter) check(r *importRun) error {
 // out) joined, a unit whose boundary is already that shape left alone.
 func (im *BoundaryImporter) write(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
-	bad := make([]int32, 0, len(r.bad))
-	for n := range r.bad {
-		bad = append(bad, int32(n))
-	}
 	if _, err := tx.Exec(ctx, r.sql(`
 		CREATE TEMP TABLE import_unit ON COMMIT DROP AS
 		SELECT code, CASE WHEN count(*) = 1 THEN (array_agg(g))[1] ELSE ST_Multi(ST_CollectionExtract(ST_Union(g), 3)) END AS geom
 		FROM (SELECT code, CASE WHEN valid THEN geom ELSE ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) END AS g
 		      FROM import_stage WHERE n <> ALL ($1)) s
-		GROUP BY code`), bad); err != nil {
+		GROUP BY code`), r.refused()); err != nil {
 		return err
 	}
 	var communes, provinces, units int

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -51,16 +50,12 @@ func (im *FacilityImporter) ImportFacilities(ctx context.Context, src registry.F
 	if actor.Role != registry.RoleAdmin && actor.Role != registry.RoleOfficer {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not import facilities: officers import them for their provinces", cmpOr(actor.Role, "public"))
 	}
-	rep, err := im.db.runImport(ctx, opt, actor, importSteps{
-		action: "facility.import", setup: `SET LOCAL jit = off`,
+	return im.db.runImport(ctx, opt, actor, importSteps{
+		layer: "facilities", action: "facility.import", setup: `SET LOCAL jit = off`,
 		stage: func(r *importRun) error { return im.stage(r, src) },
 		check: im.check, write: im.write,
 		drop: `import_stage`,
 	})
-	if rep != nil {
-		rep.Layer = "facilities"
-	}
-	return rep, err
 }
 
 func (im *FacilityImporter) stage(r *importRun, src registry.FacilitySource) error {
@@ -123,38 +118,9 @@ func (im *FacilityImporter) check(r *importRun) error {
 	if err := r.collect(rows); err != nil {
 		return err
 	}
-	if r.opt.Province != "" {
-		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the facility lies in province %s, not %s (--province)', province_code, $1::text),
-			'outside_province', jsonb_build_object('province', province_code, 'asked', $1::text)
-			FROM import_stage WHERE province_code <> $1 ORDER BY n`), r.opt.Province)
-		if err != nil {
-			return err
-		}
-		if err := r.collect(rows); err != nil {
-			return err
-		}
-	}
-	if r.actor.Role != registry.RoleAdmin {
-		rows, err := tx.Query(ctx, r.sql(`SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM import_stage ORDER BY n`))
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var n int
-			var pl registry.Place
-			if err := rows.Scan(&n, &pl.ProvinceCode, &pl.CommuneCode); err != nil {
-				rows.Close()
-				return err
-			}
-			if pl.ProvinceCode != "" && registry.PlotAccess(r.actor, pl) < registry.AccessWrite {
-				r.problem(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("the facility lies in province %s, commune %s: outside your jurisdiction",
-					pl.ProvinceCode, cmpOr(pl.CommuneCode, "(unknown)")), Code: "outside_jurisdiction", Args: map[string]string{"province": pl.ProvinceCode, "commune": pl.CommuneCode}})
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	// A facility with no province has been told so.
+	if err := r.checkPlace("import_stage", "province_code IS NOT NULL", "facility"); err != nil {
+		return err
 	}
 	r.done("checks")
 	return nil
@@ -165,11 +131,7 @@ func (im *FacilityImporter) check(r *importRun) error {
 func (im *FacilityImporter) write(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	actor := actorName(ctx)
-	bad := make([]int32, 0, len(r.bad))
-	for n := range r.bad {
-		bad = append(bad, int32(n))
-	}
-	if _, err := tx.Exec(ctx, r.sql(`DELETE FROM import_stage WHERE n = ANY($1)`), bad); err != nil {
+	if _, err := tx.Exec(ctx, r.sql(`DELETE FROM import_stage WHERE n = ANY($1)`), r.refused()); err != nil {
 		return err
 	}
 	// The places the map must redraw: where the file puts its facilities, and where the ones it

@@ -108,6 +108,7 @@ func (r *importRun) done(stage string) {
 
 // importSteps is what one kind of import does inside runImport's transaction.
 type importSteps struct {
+	layer  string // the report's layer ("" for plots)
 	action string // the audit action of a refusal
 	setup  string // SET LOCAL statements for the transaction
 	// stage reads the file into the staging table, check reports problems, write stores.
@@ -131,7 +132,7 @@ func checkOnInvalid(opt *registry.ImportOptions) error {
 // skipping, on a dry run, on any error) none of it, with one audit line for a refusal.
 func (db *DB) runImport(ctx context.Context, opt registry.ImportOptions, actor registry.Actor, steps importSteps) (*registry.ImportReport, error) {
 	start := time.Now()
-	rep := &registry.ImportReport{Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
+	rep := &registry.ImportReport{Layer: steps.layer, Source: opt.Source, About: opt.Describe, DryRun: opt.DryRun, Started: start,
 		Problems: []registry.Detail{}, Warnings: []registry.Detail{}}
 	r := newImportRun(ctx, opt, rep, actor, start)
 	err := db.Transact(ctx, func(tx pgx.Tx) error {
@@ -599,11 +600,20 @@ func quoteLiteral(s string) string {
 // place checks where the plots lie (placement resolved it while they were staged): in the
 // province --province names, and where the caller may write.
 func (im *PlotImporter) place(r *importRun) error {
-	ctx, tx := r.ctx, r.tx
+	if err := r.checkPlace("import_plot", "valid", "plot"); err != nil {
+		return err
+	}
+	r.done("placement")
+	return nil
+}
+
+// checkPlace reports the rows of table (those where cond holds) that lie outside the province
+// --province names, or outside the actor's jurisdiction; what names them ("plot").
+func (r *importRun) checkPlace(table, cond, what string) error {
 	if r.opt.Province != "" {
-		rows, err := tx.Query(ctx, r.sql(`SELECT n, 'geometry', format('the plot lies in province %s, not %s (--province)', province_code, $1::text),
+		rows, err := r.tx.Query(r.ctx, r.sql(fmt.Sprintf(`SELECT n, 'geometry', format('the %[1]s lies in province %%s, not %%s (--province)', province_code, $1::text),
 			'outside_province', jsonb_build_object('province', province_code, 'asked', $1::text)
-			FROM import_plot WHERE valid AND province_code <> $1 ORDER BY n`), r.opt.Province)
+			FROM %[2]s WHERE %[3]s AND province_code <> $1 ORDER BY n`, what, table, cond)), r.opt.Province)
 		if err != nil {
 			return err
 		}
@@ -612,10 +622,9 @@ func (im *PlotImporter) place(r *importRun) error {
 		}
 	}
 	if r.actor.Role == registry.RoleAdmin {
-		r.done("placement")
 		return nil
 	}
-	rows, err := tx.Query(ctx, r.sql(`SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM import_plot WHERE valid ORDER BY n`))
+	rows, err := r.tx.Query(r.ctx, r.sql(fmt.Sprintf(`SELECT n, coalesce(province_code, ''), coalesce(commune_code, '') FROM %s WHERE %s ORDER BY n`, table, cond)))
 	if err != nil {
 		return err
 	}
@@ -627,16 +636,21 @@ func (im *PlotImporter) place(r *importRun) error {
 			return err
 		}
 		if registry.PlotAccess(r.actor, pl) < registry.AccessWrite {
-			r.problem(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("the plot lies in province %s, commune %s: outside your jurisdiction",
-				cmpOr(pl.ProvinceCode, "(unknown)"), cmpOr(pl.CommuneCode, "(unknown)")),
+			r.problem(registry.Detail{Feature: n, Field: "geometry", Message: fmt.Sprintf("the %s lies in province %s, commune %s: outside your jurisdiction",
+				what, cmpOr(pl.ProvinceCode, "(unknown)"), cmpOr(pl.CommuneCode, "(unknown)")),
 				Code: "outside_jurisdiction", Args: map[string]string{"province": pl.ProvinceCode, "commune": pl.CommuneCode}})
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	return rows.Err()
+}
+
+// refused lists the numbers of the features refused.
+func (r *importRun) refused() []int32 {
+	bad := make([]int32, 0, len(r.bad))
+	for n := range r.bad {
+		bad = append(bad, int32(n))
 	}
-	r.done("placement")
-	return nil
+	return bad
 }
 
 // write moves the checked plots into the registry: owners as household producers, changed
@@ -645,11 +659,7 @@ func (im *PlotImporter) write(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	actor := actorName(ctx)
 	if len(r.bad) > 0 {
-		bad := make([]int32, 0, len(r.bad))
-		for n := range r.bad {
-			bad = append(bad, int32(n))
-		}
-		if _, err := tx.Exec(ctx, r.sql(`DELETE FROM import_plot WHERE n = ANY($1)`), bad); err != nil {
+		if _, err := tx.Exec(ctx, r.sql(`DELETE FROM import_plot WHERE n = ANY($1)`), r.refused()); err != nil {
 			return err
 		}
 	}
