@@ -35,12 +35,14 @@ func (c *cli) importCommand() *cobra.Command {
 	var f importFlags
 	cmd := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Import plots from a Shapefile (.shp or .zip), KML/KMZ, GeoJSON, GPX or CSV, all or nothing",
+		Short: "Import plots (or facilities, or admin boundaries) from a Shapefile (.shp or .zip), KML/KMZ, GeoJSON, GPX or CSV, all or nothing",
 		Long: `Import plots from a survey file in one transaction: every feature is checked as the API
 checks it, plus overlaps with the file's other features and with registered plots; every problem
 is reported at once with its feature number, and with any problem nothing is stored (unless
 --on-invalid skip or repair). Importing the same file again changes nothing; changed plots
-become new versions. Fields: ` + strings.Join(plots.FieldNames(), ", ") + `.`,
+become new versions. Fields: ` + strings.Join(plots.FieldNames(), ", ") + `.
+--layer facilities reads livestock farms, feed mills and packing houses (points) instead, and
+--layer admin commune and province boundaries (administrators); see --layer for their fields.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return c.withDB(cmd, true, func(db *postgres.DB) error {
