@@ -1298,3 +1298,31 @@ func TestFacilitiesImport(t *testing.T) {
 		t.Errorf("after the rename: %q", f)
 	}
 }
+
+// TestDeclaredAreaIsCompared: a declared area (DIEN_TICH, m²) far from the surveyed polygon's is
+// a warning with both areas, not a refusal; one within the tolerance says nothing.
+func TestDeclaredAreaIsCompared(t *testing.T) {
+	db := pgtest.New(t)
+	var area float64
+	g1, _ := json.Marshal(field(108.0412345, 12.6712345, false))
+	g2, _ := json.Marshal(field(108.0452345, 12.6712345, false))
+	if err := db.Pool.QueryRow(context.Background(), `SELECT ST_Area(ST_GeomFromGeoJSON($1)::geography)`, `{"type":"Polygon","coordinates":`+string(g1)+`}`).Scan(&area); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "dt.geojson")
+	os.WriteFile(p, []byte(fmt.Sprintf(`{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"MA_THUA":"D1","CAY_TRONG":"cà phê","DIEN_TICH":%d},"geometry":{"type":"Polygon","coordinates":%s}},
+		{"type":"Feature","properties":{"MA_THUA":"D2","CAY_TRONG":"cà phê","DIEN_TICH":%d},"geometry":{"type":"Polygon","coordinates":%s}}]}`,
+		int(area*1.05), g1, int(area*2), g2)), 0o644)
+	rep, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{})
+	if err != nil || rep.Added != 2 {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	if len(rep.Warnings) != 1 {
+		t.Fatalf("warnings %+v, want one for feature 2", rep.Warnings)
+	}
+	w := rep.Warnings[0]
+	if w.Feature != 2 || w.Field != "declared area" || w.Code != "declared_area" || !strings.Contains(w.Message, "differs from the surveyed polygon") || w.Args["pct"] == "" {
+		t.Errorf("warning %+v, want feature 2's declared area with its percentage", w)
+	}
+}

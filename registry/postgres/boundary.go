@@ -111,7 +111,7 @@ func (im *BoundaryImporter) check(r *importRun) error {
 	}
 	// Warnings: a name other than the list's, a unit in several parts, a repaired shape.
 	rows, err = tx.Query(ctx, r.sql(`
-		SELECT n, field, message FROM (
+		SELECT n, field, message, '', '{}'::jsonb FROM (
 		  SELECT s.n, 'name' AS field, format('the file names %s %s %L, the 2025 list %L', u.level, s.code, s.name, u.name) AS message
 		  FROM import_stage s
 		  JOIN (SELECT 'commune' AS level, code, name FROM commune WHERE scheme = 2025
@@ -127,19 +127,12 @@ func (im *BoundaryImporter) check(r *importRun) error {
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var d registry.Detail
-		if err := rows.Scan(&d.Feature, &d.Field, &d.Message); err != nil {
-			rows.Close()
-			return err
-		}
+	if err := r.collectTo(rows, func(d registry.Detail) {
 		if d.Field == "geometry" {
 			r.rep.Repaired++
 		}
 		r.warn(d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	}); err != nil {
 		return err
 	}
 	r.done("checks")

@@ -481,25 +481,15 @@ func (im *PlotImporter) check(r *importRun) error {
 	}
 	// Declared areas that disagree: a warning, not a refusal.
 	rows, err = tx.Query(ctx, r.sql(`
-		SELECT n, format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', declared, area, pct),
-		       jsonb_build_object('declared', declared, 'area', area, 'pct', pct)
+		SELECT n, 'declared area', format('declared area %s ha differs from the surveyed polygon''s %s ha by %s%%', declared, area, pct),
+		       'declared_area', jsonb_build_object('declared', declared, 'area', area, 'pct', pct)
 		FROM (SELECT n, round(declared_ha::numeric, 4)::text AS declared, round(area_ha::numeric, 4)::text AS area,
 		             round((100 * abs(declared_ha - area_ha) / area_ha)::numeric, 1)::text AS pct
 		      FROM import_plot WHERE declared_ha > 0 AND area_ha > 0 AND abs(declared_ha - area_ha) > $1 * area_ha) w ORDER BY n`), r.opt.DeclaredAreaTolerance)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var d registry.Detail
-		if err := rows.Scan(&d.Feature, &d.Message, &d.Args); err != nil {
-			rows.Close()
-			return err
-		}
-		d.Field, d.Code = "declared area", "declared_area"
-		r.warn(d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := r.collectTo(rows, r.warn); err != nil {
 		return err
 	}
 	r.done("attributes")
@@ -511,14 +501,17 @@ func (im *PlotImporter) check(r *importRun) error {
 
 // collect reports the problems rows holds: feature, field, message, and the message's code
 // and arguments, for a user interface to say it in the user's language.
-func (r *importRun) collect(rows pgx.Rows) error {
+func (r *importRun) collect(rows pgx.Rows) error { return r.collectTo(rows, r.problem) }
+
+// collectTo is collect handing each detail to add (r.problem or r.warn).
+func (r *importRun) collectTo(rows pgx.Rows, add func(registry.Detail)) error {
 	defer rows.Close()
 	for rows.Next() {
 		var d registry.Detail
 		if err := rows.Scan(&d.Feature, &d.Field, &d.Message, &d.Code, &d.Args); err != nil {
 			return err
 		}
-		r.problem(d)
+		add(d)
 	}
 	return rows.Err()
 }
