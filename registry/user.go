@@ -131,7 +131,8 @@ type UserService interface {
 	FindUserByLogin(ctx context.Context, login string) (*User, error)
 	// FindUsers returns the users the caller may see.
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, int64, error)
-	// SetPassword sets a user's password (and signs them out everywhere). mustChange makes the
+	// SetPassword sets a user's password (signs them out everywhere and revokes their API
+	// tokens). mustChange makes the
 	// user choose a new one at next sign-in. Returns ENOTFOUND, EINVALID or EFORBIDDEN.
 	SetPassword(ctx context.Context, id int64, password string, mustChange bool) error
 	// DisableUser disables an account, its sessions and tokens. Returns ENOTFOUND or EFORBIDDEN.
@@ -160,9 +161,11 @@ type AuthService interface {
 	SessionActor(ctx context.Context, secret string) (Actor, string, error)
 	// TokenActor returns the actor of a live API token. Returns EUNAUTHORIZED.
 	TokenActor(ctx context.Context, secret string) (Actor, error)
-	// ChangePassword changes the signed-in user's password. Returns EUNAUTHORIZED (wrong old
-	// password) or EINVALID.
-	ChangePassword(ctx context.Context, oldPassword, newPassword string) error
+	// ChangePassword changes the signed-in user's password, from addr, ends the account's other
+	// sessions (all but keepSession, the secret of the session making the change) and revokes its
+	// API tokens. Returns EUNAUTHORIZED (wrong old password), ETOOMANY (too many wrong ones) or
+	// EINVALID.
+	ChangePassword(ctx context.Context, oldPassword, newPassword, addr, keepSession string) error
 	// RequestCode sends a one-time sign-in code to a farmer's phone. It answers the same for a
 	// phone with no account. Returns ETOOMANYREQUESTS.
 	RequestCode(ctx context.Context, phone, addr string) error

@@ -171,7 +171,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if err := s.readJSONObject(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.svc.Auth.ChangePassword(r.Context(), in.Current, in.New); err != nil {
+	var keep string
+	if a, _ := registry.ActorFromContext(r.Context()); a.Kind == "user" {
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			keep = c.Value
+		}
+	}
+	if err := s.svc.Auth.ChangePassword(r.Context(), in.Current, in.New, s.clientAddr(r), keep); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/vntext"
 )
 
 // AuthService signs people in: passwords, one-time codes, sessions, API tokens.
@@ -51,8 +53,23 @@ func hashKey(parts ...string) []byte {
 }
 
 // throttleKeys are the counters a sign-in attempt counts against: the account and the address.
-func throttleKeys(kind, login, addr string) [][]byte {
-	return [][]byte{hashKey(kind, strings.ToLower(strings.TrimSpace(login))), hashKey("addr", addr)}
+// The account is named by its id when the login names one (so that every spelling of a phone
+// number, and the user name, share one counter), else by the login as the lookup normalises it.
+func throttleKeys(kind string, userID int64, login, addr string) [][]byte {
+	account := "login:" + normalLogin(login)
+	if userID != 0 {
+		account = "user:" + strconv.FormatInt(userID, 10)
+	}
+	return [][]byte{hashKey(kind, account), hashKey("addr", addr)}
+}
+
+// normalLogin is a login as findByLogin compares it: a phone number in its +84 form, else the
+// user name in lower case.
+func normalLogin(login string) string {
+	if p := registry.NormalizePhone(login); strings.HasPrefix(p, "+") {
+		return p
+	}
+	return strings.ToLower(vntext.Clean(login))
 }
 
 // checkThrottle returns ETOOMANY with the time left when a key failed too often in its window.
@@ -101,17 +118,22 @@ func errBadCredentials() error {
 
 // Login checks the credentials and opens a session.
 func (s *AuthService) Login(ctx context.Context, login, password, addr string) (*registry.Session, *registry.User, error) {
-	keys := throttleKeys("login", login, addr)
+	u, hash, err := findByLogin(ctx, s.db.Pool, login)
+	if err != nil && registry.ErrorCode(err) != registry.ENOTFOUND {
+		return nil, nil, err
+	}
+	var userID int64
+	if u != nil {
+		userID = u.ID
+	}
+	keys := throttleKeys("login", userID, login, addr)
 	if err := s.checkThrottle(ctx, keys); err != nil {
 		return nil, nil, err
 	}
-	u, hash, err := findByLogin(ctx, s.db.Pool, login)
 	if registry.ErrorCode(err) == registry.ENOTFOUND {
 		registry.VerifyNoAccount(password)
 		s.recordFailure(ctx, keys)
 		return nil, nil, errBadCredentials()
-	} else if err != nil {
-		return nil, nil, err
 	}
 	if !registry.VerifyPassword(hash, password) || u.DisabledAt != nil {
 		s.recordFailure(ctx, keys)
@@ -192,11 +214,20 @@ func (s *AuthService) TokenActor(ctx context.Context, secret string) (registry.A
 	return a, nil
 }
 
-// ChangePassword changes the signed-in user's own password.
-func (s *AuthService) ChangePassword(ctx context.Context, oldPassword, newPassword string) error {
+// ChangePassword changes the signed-in user's own password. Wrong current passwords count
+// against the account and the address as failed sign-ins do. On success every other session of
+// the account ends (keepSession, the secret of the session making the change, stays signed in)
+// and every API token of the account is revoked: whoever knew the old password may have made one.
+func (s *AuthService) ChangePassword(ctx context.Context, oldPassword, newPassword, addr, keepSession string) error {
 	a, _ := registry.ActorFromContext(ctx)
 	if a.UserID == 0 {
 		return registry.Errorf(registry.EUNAUTHORIZED, "sign in to change your password")
+	}
+	// Counted apart from sign-ins: a user who mistypes their current password must not lock
+	// their colleagues at the same address out of signing in.
+	keys := [][]byte{hashKey("password", "user:"+strconv.FormatInt(a.UserID, 10)), hashKey("password-addr", addr)}
+	if err := s.checkThrottle(ctx, keys); err != nil {
+		return err
 	}
 	if err := registry.CheckPassword(newPassword); err != nil {
 		return err
@@ -204,21 +235,54 @@ func (s *AuthService) ChangePassword(ctx context.Context, oldPassword, newPasswo
 	if oldPassword == newPassword {
 		return registry.Invalid([]registry.Detail{{Field: "new_password", Message: "the new password must differ from the old one"}})
 	}
-	return s.db.Transact(ctx, func(tx pgx.Tx) error {
+	wrong := false
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
 		var hash string
 		if err := tx.QueryRow(ctx, `SELECT password_hash FROM app_user WHERE id = $1 FOR UPDATE`, a.UserID).Scan(&hash); err != nil {
 			return err
 		}
 		if !registry.VerifyPassword(hash, oldPassword) {
+			wrong = true
 			return registry.Errorf(registry.EUNAUTHORIZED, "the current password is wrong")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = false, version = version + 1, updated_at = now(), updated_by = $3 WHERE id = $1`,
 			a.UserID, registry.HashPassword(newPassword), a.String()); err != nil {
 			return err
 		}
-		return audit(ctx, tx, auditEntry{Action: "user.password", ObjectType: "app_user", ObjectID: a.UserID, Reason: "own password changed",
+		ended, revoked, err := endCredentials(ctx, tx, a.UserID, keepSession)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "user.password", ObjectType: "app_user", ObjectID: a.UserID,
+			Reason: fmt.Sprintf("own password changed; %d other sessions ended, %d API tokens revoked", ended, revoked),
 			Before: []byte(`{"must_change_password":` + fmt.Sprint(a.MustChangePassword) + `}`), After: []byte(`{"must_change_password":false}`)})
 	})
+	if wrong {
+		s.recordFailure(ctx, keys)
+		s.db.auditRefusal(ctx, auditEntry{Action: "user.password", Outcome: "denied", ObjectType: "app_user", ObjectID: a.UserID, Reason: "wrong current password"})
+	} else if err == nil {
+		s.clearFailures(ctx, keys)
+	}
+	return err
+}
+
+// endCredentials ends the sessions of a user (but the one whose secret is keepSession, if any)
+// and revokes their API tokens, after a password change or reset. It returns how many of each.
+func endCredentials(ctx context.Context, tx pgx.Tx, userID int64, keepSession string) (sessions, tokens int64, err error) {
+	var keep []byte
+	if keepSession != "" {
+		keep = hashKey(keepSession)
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM user_session WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)`, userID, keep)
+	if err != nil {
+		return 0, 0, err
+	}
+	sessions = tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `UPDATE api_token SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID)
+	if err != nil {
+		return 0, 0, err
+	}
+	return sessions, tag.RowsAffected(), nil
 }
 
 // RequestCode sends a one-time code to a farmer's phone; the answer is the same whether the
@@ -228,7 +292,7 @@ func (s *AuthService) RequestCode(ctx context.Context, phone, addr string) error
 		return registry.Errorf(registry.EUNAVAILABLE, "sign-in codes are not configured on this server: sign in with your password")
 	}
 	phone = registry.NormalizePhone(phone)
-	keys := throttleKeys("code", phone, addr)
+	keys := throttleKeys("code", 0, phone, addr)
 	if err := s.checkThrottle(ctx, keys); err != nil {
 		return err
 	}
@@ -252,7 +316,11 @@ func (s *AuthService) RequestCode(ctx context.Context, phone, addr string) error
 // LoginWithCode checks a one-time code (at most 5 tries) and opens a session.
 func (s *AuthService) LoginWithCode(ctx context.Context, phone, code, addr string) (*registry.Session, *registry.User, error) {
 	phone = registry.NormalizePhone(phone)
-	keys := throttleKeys("login", phone, addr)
+	var userID int64
+	if u, _, err := findByLogin(ctx, s.db.Pool, phone); err == nil {
+		userID = u.ID
+	}
+	keys := throttleKeys("login", userID, phone, addr)
 	if err := s.checkThrottle(ctx, keys); err != nil {
 		return nil, nil, err
 	}

@@ -184,9 +184,10 @@ func (s *UserService) CreateUser(ctx context.Context, u *registry.User, password
 	}
 	hash := registry.HashPassword(password)
 	a, _ := registry.ActorFromContext(ctx)
+	var place registry.Place // the account's producer's, for the audit record of a refusal
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		place, err := producerForAccount(ctx, tx, u)
-		if err != nil {
+		var err error
+		if place, err = producerForAccount(ctx, tx, u); err != nil {
 			return err
 		}
 		if !registry.CanManageUser(a, u.Role, place) {
@@ -215,7 +216,7 @@ func (s *UserService) CreateUser(ctx context.Context, u *registry.User, password
 		return audit(ctx, tx, auditEntry{Action: "user.create", ObjectType: "app_user", ObjectID: u.ID, Province: place.ProvinceCode, Commune: place.CommuneCode, After: userJSON(u)})
 	})
 	if registry.ErrorCode(err) == registry.EFORBIDDEN {
-		s.db.auditRefusal(ctx, auditEntry{Action: "user.create", Outcome: "denied", ObjectType: "app_user", Reason: registry.ErrorMessage(err)})
+		s.db.auditRefusal(ctx, auditEntry{Action: "user.create", Outcome: "denied", ObjectType: "app_user", Province: place.ProvinceCode, Commune: place.CommuneCode, Reason: registry.ErrorMessage(err)})
 	}
 	return err
 }
@@ -266,27 +267,43 @@ func manageable(ctx context.Context, tx pgx.Tx, id int64) (*registry.User, regis
 		return nil, registry.Place{}, err
 	}
 	if !registry.CanManageUser(a, u.Role, place) {
-		return nil, registry.Place{}, registry.Errorf(registry.EFORBIDDEN, "you may not manage this %s account", u.Role)
+		return nil, place, registry.Errorf(registry.EFORBIDDEN, "you may not manage this %s account", u.Role)
 	}
 	return u, place, nil
 }
 
-// SetPassword sets the password of an account the caller manages and signs it out everywhere.
+// manageWrite runs change on user id in one transaction if the caller may manage the account,
+// and audits a refusal (with the account's province) in a transaction of its own.
+func (s *UserService) manageWrite(ctx context.Context, id int64, action string, change func(tx pgx.Tx, u *registry.User, place registry.Place) error) error {
+	var refused registry.Place
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		u, place, err := manageable(ctx, tx, id)
+		if err != nil {
+			refused = place
+			return err
+		}
+		return change(tx, u, place)
+	})
+	if registry.ErrorCode(err) == registry.EFORBIDDEN {
+		s.db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "denied", ObjectType: "app_user", ObjectID: id,
+			Province: refused.ProvinceCode, Commune: refused.CommuneCode, Reason: registry.ErrorMessage(err)})
+	}
+	return err
+}
+
+// SetPassword sets the password of an account the caller manages, signs it out everywhere and
+// revokes its API tokens.
 func (s *UserService) SetPassword(ctx context.Context, id int64, password string, mustChange bool) error {
 	if err := registry.CheckPassword(password); err != nil {
 		return err
 	}
 	hash := registry.HashPassword(password)
-	return s.db.Transact(ctx, func(tx pgx.Tx) error {
-		u, place, err := manageable(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	return s.manageWrite(ctx, id, "user.password", func(tx pgx.Tx, u *registry.User, place registry.Place) error {
 		if _, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = $3, version = version + 1, updated_at = now(), updated_by = $4 WHERE id = $1`,
 			id, hash, mustChange, actorName(ctx)); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM user_session WHERE user_id = $1`, id); err != nil {
+		if _, _, err := endCredentials(ctx, tx, id, ""); err != nil {
 			return err
 		}
 		after := *u
@@ -298,11 +315,7 @@ func (s *UserService) SetPassword(ctx context.Context, id int64, password string
 
 // DisableUser disables an account the caller manages, ends its sessions and revokes its tokens.
 func (s *UserService) DisableUser(ctx context.Context, id int64) error {
-	return s.db.Transact(ctx, func(tx pgx.Tx) error {
-		u, place, err := manageable(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	return s.manageWrite(ctx, id, "user.disable", func(tx pgx.Tx, u *registry.User, place registry.Place) error {
 		if a, _ := registry.ActorFromContext(ctx); a.UserID == id {
 			return registry.Errorf(registry.EINVALID, "you cannot disable your own account")
 		}
