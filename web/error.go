@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vungtrong/vungtrong/registry"
 )
@@ -48,11 +50,34 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// errDeadline is the cause of a request's context ending at the request timeout.
+var errDeadline = errors.New("the request took longer than the server's request timeout")
+
+// retryAfterUnavailable is what a 503 asks clients to wait.
+const retryAfterUnavailable = 5 * time.Second
+
+// unavailable turns an error that says the database cannot be reached (down, hung past the
+// request's deadline, restarting) into EUNAVAILABLE, and notes the outage; other errors pass.
+func (s *Server) unavailable(r *http.Request, err error) error {
+	timedOut := r.Context().Err() != nil && context.Cause(r.Context()) == errDeadline
+	if !timedOut && (registry.ErrorCode(err) != registry.EINTERNAL || s.svc.Unavailable == nil || !s.svc.Unavailable(err)) {
+		return err
+	}
+	s.outage.down(err)
+	msg := "the database does not answer: try again in a few seconds"
+	if timedOut {
+		msg = "the database did not answer in time: try again in a few seconds"
+	}
+	return &registry.Error{Code: registry.EUNAVAILABLE, Message: msg, RetryAfter: retryAfterUnavailable}
+}
+
 // writeError renders err as {"error": {...}}. Internal errors are logged with the request id
-// and shown only as "internal error"; a client that went away is not logged as an error.
+// and shown only as "internal error"; a client that went away is not logged as an error; a
+// database that cannot be reached is a 503 with Retry-After, logged once per outage.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	err = s.unavailable(r, err)
 	code := registry.ErrorCode(err)
-	if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
+	if code != registry.EUNAVAILABLE && errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
 		return // the client is gone; nobody reads the answer
 	}
 	if code == registry.EINTERNAL {
@@ -65,7 +90,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch code {
 	case registry.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vungtrong"`)
-	case registry.ETOOMANY:
+	case registry.ETOOMANY, registry.EUNAVAILABLE:
 		secs := int(math.Ceil(registry.ErrorRetryAfter(err).Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 	}

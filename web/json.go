@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vungtrong/vungtrong/registry"
 )
@@ -75,7 +76,104 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, allowed ...st
 	if err := syntaxCheck(body); err != nil {
 		return nil, err
 	}
+	if err := textCheck(body); err != nil {
+		return nil, err
+	}
 	return body, nil
+}
+
+// textCheck returns EMALFORMED, naming the member, when a JSON document holds text the registry
+// cannot store: bytes that are not UTF-8 (encoding/json would quietly turn them into U+FFFD), or
+// a NUL character (\u0000), which PostgreSQL's text refuses. body is valid JSON.
+func textCheck(body []byte) error {
+	bad := -1
+	if !utf8.Valid(body) {
+		for i := 0; i < len(body); {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				bad = i
+				break
+			}
+			i += n
+		}
+	} else if !bytes.Contains(body, []byte(`\u0000`)) {
+		return nil // the common case: nothing to look for
+	}
+	type frame struct {
+		obj     bool
+		wantKey bool
+		key     string
+		idx     int
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.obj {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			} else {
+				fmt.Fprintf(&b, "[%d]", f.idx)
+			}
+		}
+		return cmpOr(b.String(), "(the document)")
+	}
+	next := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].obj {
+				stack[n-1].wantKey = true
+			} else {
+				stack[n-1].idx++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return registry.Errorf(registry.EMALFORMED, "request body is not valid JSON: %v", err)
+		}
+		key, isKey := tok.(string)
+		isKey = isKey && len(stack) > 0 && stack[len(stack)-1].obj && stack[len(stack)-1].wantKey
+		if isKey {
+			stack[len(stack)-1].key, stack[len(stack)-1].wantKey = key, false
+		}
+		if bad >= 0 && dec.InputOffset() > int64(bad) {
+			field := path()
+			if isKey {
+				field += " (its name)"
+			}
+			return &registry.Error{Code: registry.EMALFORMED, Message: field + ": the text is not valid UTF-8: send the body in UTF-8",
+				Details: []registry.Detail{{Field: field, Message: "not valid UTF-8"}}}
+		}
+		if str, ok := tok.(string); ok && strings.IndexByte(str, 0) >= 0 {
+			field := path()
+			if isKey {
+				field += " (its name)"
+			}
+			return &registry.Error{Code: registry.EMALFORMED, Message: field + ": the text contains a NUL character (\\u0000), which is not allowed",
+				Details: []registry.Detail{{Field: field, Message: "contains a NUL character"}}}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{obj: true, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			next()
+		default:
+			if !isKey {
+				next()
+			}
+		}
+	}
 }
 
 // syntaxCheck returns EMALFORMED locating the first JSON syntax error, and naming NaN and

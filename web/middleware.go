@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -77,6 +76,35 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}
 		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
 			"ms", time.Since(start).Milliseconds(), "request_id", registry.RequestIDFromContext(r.Context()), "actor", actor.String())
+	})
+}
+
+// checkInput refuses parameters that cannot be text (see checkParams) before anything reads them.
+func (s *Server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkParams(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadline bounds each request by the configured request timeout, so that a database that hangs
+// makes requests fail (503) instead of hanging with it. Uploads, whose body alone may take
+// minutes on a slow line, are exempt: their database work has the statement timeout.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	if s.cfg.RequestTimeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v1/imports" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.RequestTimeout, errDeadline)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -159,29 +187,6 @@ var csrfExempt = map[string]bool{"/api/v1/auth/login": true, "/api/v1/auth/code"
 
 func stateChanging(method string) bool {
 	return method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
-}
-
-// clientAddr returns the caller's IP address: the connection's, or the first hop of
-// X-Forwarded-For when the server is configured to trust its proxy.
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// secure reports whether the request came over TLS (directly, or through a trusted proxy).
-func (s *Server) secure(r *http.Request) bool {
-	return r.TLS != nil || (s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
 // limitPublic rate-limits anonymous callers of the API per address. Signed-in callers are

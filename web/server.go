@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,22 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For and TLS from
 	// X-Forwarded-Proto: only behind a proxy that sets them.
 	TrustProxy bool
+	// TrustedHops is how many proxies in front of the server append to X-Forwarded-For (the
+	// client is that many entries from the right).
+	TrustedHops int
+	// PublicURL is the registry's public address (scheme, host and optional path prefix): the
+	// base of absolute URLs in TileJSON and the style. Nil takes it from the trusted proxy, or
+	// from a Host header that names this machine by loopback name or IP address, or else
+	// ListenAddr.
+	PublicURL *url.URL
+	// ListenAddr is host:port to put in absolute URLs when nothing better is known.
+	ListenAddr string
+	// RequestTimeout bounds every request but uploads (0: none): a database that hangs makes
+	// requests fail with 503 after this long instead of hanging with it.
+	RequestTimeout time.Duration
+	// TileRate and TileBurst limit tile requests per address (per second); 0 turns it off.
+	TileRate  float64
+	TileBurst int
 	// PublicRate and PublicBurst limit anonymous API requests per address (per second);
 	// 0 turns the limit off.
 	PublicRate  float64
@@ -45,7 +62,8 @@ type Config struct {
 // DefaultConfig returns the HTTP defaults: 5 MB bodies, pages of 100 up to 1,000, anonymous
 // callers limited to 20 requests a second (bursts of 60) per address.
 func DefaultConfig() Config {
-	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000, PublicRate: 20, PublicBurst: 60, MaxUploadBytes: 512 << 20}
+	return Config{MaxBodyBytes: 5 << 20, Geometry: geo.DefaultLimits(), PageSize: 100, MaxPageSize: 1000, PublicRate: 20, PublicBurst: 60,
+		MaxUploadBytes: 512 << 20, TrustedHops: 1, RequestTimeout: 30 * time.Second, TileRate: 200, TileBurst: 400}
 }
 
 // Services are what the handlers need from the registry.
@@ -68,6 +86,9 @@ type Services struct {
 	MapExtent func(ctx context.Context) (orb.Bound, error)
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
+	// Unavailable reports whether an error means the database cannot be reached (down,
+	// restarting, hung): such requests answer 503 with Retry-After.
+	Unavailable func(error) bool
 }
 
 // Server is the registry's HTTP handler.
@@ -77,6 +98,9 @@ type Server struct {
 	log              *slog.Logger
 	router           chi.Router
 	limiter          *addrLimiter
+	tileLimiter      *addrLimiter
+	csp              string
+	outage           outage
 	tileCache        *tiles.Cache
 	tileCacheControl string
 	imports          importJobs
@@ -88,7 +112,9 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst), tileCache: svc.TileCache}
+	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst),
+		tileLimiter: newAddrLimiter(cfg.TileRate, cfg.TileBurst), tileCache: svc.TileCache, csp: contentSecurityPolicy(cfg.Map)}
+	s.outage = outage{log: log, ready: svc.Ready}
 	s.tileCacheControl = "public, no-cache"
 	if cfg.TileMaxAge > 0 {
 		s.tileCacheControl = "public, max-age=" + strconv.Itoa(int(cfg.TileMaxAge.Seconds()))
@@ -99,6 +125,7 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.securityHeaders(w, r)
 	if s.serveTile(w, r) {
 		return
 	}
@@ -128,7 +155,7 @@ func (s *Server) Routes() []string {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.authenticate, s.limitPublic)
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.checkInput, s.deadline, s.authenticate, s.limitPublic)
 	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))

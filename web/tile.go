@@ -56,8 +56,14 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	return s.tile(w, r, chi.URLParam(r, "layer"), chi.URLParam(r, "z"), chi.URLParam(r, "x"), chi.URLParam(r, "y"))
 }
 
-// tile answers a tile request from the cache or the source.
+// tile answers a tile request from the cache or the source, within the per-address tile limit
+// (a map asks for dozens of tiles a second, so it is far above the API's).
 func (s *Server) tile(w http.ResponseWriter, r *http.Request, name, z, x, yExt string) error {
+	if s.tileLimiter != nil {
+		if wait, ok := s.tileLimiter.allow(s.clientAddr(r)); !ok {
+			return &registry.Error{Code: registry.ETOOMANY, RetryAfter: wait, Message: "too many tile requests from this address: slow down"}
+		}
+	}
 	layer, ok := tiles.LayerByName(name)
 	if !ok {
 		return registry.Errorf(registry.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(tiles.LayerNames(), ", "))
@@ -123,21 +129,6 @@ func (s *Server) writeTile(w http.ResponseWriter, r *http.Request, e *tiles.Entr
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = w.Write(body) // a client gone mid-body is nobody to answer
 	return nil
-}
-
-// baseURL is the scheme and host the client used, for absolute URLs in TileJSON and the style.
-func (s *Server) baseURL(r *http.Request) string {
-	scheme := "http"
-	if s.secure(r) {
-		scheme = "https"
-	}
-	host := r.Host
-	if s.cfg.TrustProxy {
-		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" {
-			host = fh
-		}
-	}
-	return scheme + "://" + host
 }
 
 // handleTileJSON answers "GET /tiles/{layer}.json" with the layer's TileJSON 3.0.

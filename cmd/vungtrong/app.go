@@ -28,7 +28,7 @@ const embeddedDatabase = "vungtrong"
 // openDB opens the configured database: the server at database.url, or the embedded cluster in
 // <data_dir>/pg, started if it is not running. It checks PostGIS 3. The returned stop function
 // closes the pool and stops the embedded server if this call started it.
-func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgres.DB, func(), error) {
+func openDB(ctx context.Context, cfg Config, log *slog.Logger, opts postgres.Options) (*postgres.DB, func(), error) {
 	url := cfg.Database.URL
 	stopCluster := func() {}
 	if url == "" {
@@ -53,7 +53,8 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgres.DB, fu
 		}
 		url = c.URL(embeddedDatabase)
 	}
-	db, err := postgres.Open(ctx, url, postgres.Options{MaxConns: cfg.Database.MaxConns, Logger: log})
+	opts.MaxConns, opts.Logger = cfg.Database.MaxConns, log
+	db, err := postgres.Open(ctx, url, opts)
 	if err != nil {
 		stopCluster()
 		return nil, nil, err
@@ -97,7 +98,7 @@ type App struct {
 // admin: with auth.admin_password, or with a password made up and printed once on out (the
 // terminal, never the log).
 func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
-	db, stop, err := openDB(ctx, cfg, log)
+	db, stop, err := openDB(ctx, cfg, log, postgres.Options{StatementTimeout: cfg.Database.StatementTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -176,21 +177,25 @@ func (a *App) Handler() http.Handler {
 	}
 	cfg := a.cfg.webConfig()
 	cfg.Map.BasemapStyle = a.basemapStyle
+	if a.ln != nil {
+		cfg.ListenAddr = displayAddr(a.Addr())
+	}
 	return web.NewServer(cfg, web.Services{
-		Plots:     plots,
-		Producers: producers,
-		Crops:     postgres.NewCropService(a.db),
-		Users:     postgres.NewUserService(a.db),
-		Auth:      auth,
-		Tokens:    postgres.NewTokenService(a.db),
-		Audit:     postgres.NewAuditService(a.db),
-		Lookup:    postgres.NewLookupService(a.db),
-		Codes:     postgres.NewCodeService(a.db),
-		Tiles:     a.tiles,
-		TileCache: a.cache,
-		Importer:  &fileImporter{db: a.db, cfg: a.cfg},
-		MapExtent: a.db.PlotExtent,
-		Ready:     a.db.Ping,
+		Plots:       plots,
+		Producers:   producers,
+		Crops:       postgres.NewCropService(a.db),
+		Users:       postgres.NewUserService(a.db),
+		Auth:        auth,
+		Tokens:      postgres.NewTokenService(a.db),
+		Audit:       postgres.NewAuditService(a.db),
+		Lookup:      postgres.NewLookupService(a.db),
+		Codes:       postgres.NewCodeService(a.db),
+		Tiles:       a.tiles,
+		TileCache:   a.cache,
+		Importer:    &fileImporter{db: a.db, cfg: a.cfg},
+		MapExtent:   a.db.PlotExtent,
+		Ready:       a.db.Ping,
+		Unavailable: postgres.IsUnavailable,
 	}, a.log)
 }
 

@@ -15,7 +15,7 @@ import (
 // withDB runs fn on the configured database (starting and stopping the embedded one around it
 // when needed), after applying pending migrations when migrate is set.
 func (c *cli) withDB(cmd *cobra.Command, migrate bool, fn func(db *postgres.DB) error) error {
-	db, stop, err := openDB(cmd.Context(), c.cfg, c.log)
+	db, stop, err := openDB(cmd.Context(), c.cfg, c.log, postgres.Options{})
 	if err != nil {
 		return err
 	}

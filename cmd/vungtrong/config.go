@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -27,13 +28,20 @@ type Config struct {
 		MaxUploadBytes  int64
 		ShutdownTimeout time.Duration
 		TrustProxy      bool
+		TrustedHops     int
+		PublicURL       *url.URL
+		RequestTimeout  time.Duration
 		PublicRate      float64
 		PublicBurst     int
+		TileRate        float64
+		TileBurst       int
 	}
 	DataDir  string
 	Database struct {
-		URL      string
-		MaxConns int
+		URL              string
+		ReadURL          string
+		MaxConns         int
+		StatementTimeout time.Duration
 	}
 	Log struct {
 		Level  slog.Level
@@ -165,10 +173,32 @@ var configKeys = []configKey{
 		duration(func(c *Config) *time.Duration { return &c.HTTP.ShutdownTimeout }, 0)},
 	{"http.trust_proxy", "false", "take the client address and TLS from X-Forwarded-For / X-Forwarded-Proto (only behind a proxy that sets them)", "true or false",
 		boolean(func(c *Config) *bool { return &c.HTTP.TrustProxy })},
+	{"http.trusted_hops", "1", "how many proxies in front of the server append to X-Forwarded-For (with http.trust_proxy): the client's address is that many entries from the right", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.HTTP.TrustedHops })},
+	{"http.public_url", "", "the registry's public address, the base of absolute URLs in TileJSON and the map style (e.g. https://vungtrong.example.gov.vn); empty takes it from the trusted proxy or the address the browser used, when that is localhost or an IP address", "empty or an http(s) URL without query",
+		func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				c.HTTP.PublicURL = nil
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+				return errBadValue
+			}
+			c.HTTP.PublicURL = u
+			return nil
+		}},
+	{"http.request_timeout", "30s", "how long a request (other than an upload) may take before it is answered 503: a database that hangs does not hang the server", "a duration >= 1s, such as 30s",
+		duration(func(c *Config) *time.Duration { return &c.HTTP.RequestTimeout }, time.Second)},
 	{"http.public_rate", "20", "anonymous API requests a second per address; 0 turns the limit off", "a number >= 0",
 		nonNegativeFloat(func(c *Config) *float64 { return &c.HTTP.PublicRate })},
 	{"http.public_burst", "60", "anonymous API requests an address may make at once", "a whole number >= 1",
 		positiveInt(func(c *Config) *int { return &c.HTTP.PublicBurst })},
+	{"http.tile_rate", "200", "tile requests a second per address, per server; 0 turns the limit off", "a number >= 0",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.HTTP.TileRate })},
+	{"http.tile_burst", "400", "tile requests an address may make at once, per server", "a whole number >= 1",
+		positiveInt(func(c *Config) *int { return &c.HTTP.TileBurst })},
 	{"data_dir", "./var", "folder for the embedded database and other local state", "a folder path",
 		func(c *Config, v string) error {
 			if strings.TrimSpace(v) == "" {
@@ -186,6 +216,17 @@ var configKeys = []configKey{
 			c.Database.URL = v
 			return nil
 		}},
+	{"database.read_url", "", "a streaming replica of database.url for tiles and anonymous reads; empty reads from the primary", "empty, or a URL postgres://user:password@host:5432/dbname",
+		func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return errBadValue
+			}
+			c.Database.ReadURL = v
+			return nil
+		}},
+	{"database.statement_timeout", "10s", "longest a statement of a request may run on the database (imports and migrations lift it for their own work)", "a duration >= 100ms, such as 10s",
+		duration(func(c *Config) *time.Duration { return &c.Database.StatementTimeout }, 100*time.Millisecond)},
 	{"database.max_conns", "20", "largest number of database connections", "a whole number >= 1",
 		positiveInt(func(c *Config) *int { return &c.Database.MaxConns })},
 	{"log.level", "info", "least important log level printed", "debug, info, warn or error",
@@ -351,7 +392,9 @@ func (c *Config) validate() []string {
 // webConfig is the part of the configuration the HTTP layer takes.
 func (c *Config) webConfig() web.Config {
 	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize,
-		TrustProxy: c.HTTP.TrustProxy, PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst, TileMaxAge: c.Tiles.MaxAge,
+		TrustProxy: c.HTTP.TrustProxy, TrustedHops: c.HTTP.TrustedHops, PublicURL: c.HTTP.PublicURL, RequestTimeout: c.HTTP.RequestTimeout,
+		ListenAddr: displayAddr(c.HTTP.Addr), TileRate: c.HTTP.TileRate, TileBurst: c.HTTP.TileBurst,
+		PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst, TileMaxAge: c.Tiles.MaxAge,
 		MaxUploadBytes: c.HTTP.MaxUploadBytes,
 		Map:            web.MapConfig{Attribution: c.Map.Attribution, BasemapRaster: c.Map.BasemapRaster, BasemapRasterAttribution: c.Map.BasemapRasterAttribution}}
 }

@@ -4,17 +4,23 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 	"github.com/vungtrong/vungtrong/registry"
 )
 
@@ -39,6 +45,12 @@ type Options struct {
 	MaxConns int
 	// Logger receives the database's own log lines (migrations applied...). Nil discards.
 	Logger *slog.Logger
+	// StatementTimeout bounds every statement on the server (0: the server's default). Long
+	// work (imports, migrations) lifts it for its own transaction.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds opening a connection (0: 5 seconds), so that a database that does
+	// not answer fails requests quickly instead of holding them.
+	ConnectTimeout time.Duration
 }
 
 // Open connects to the database at url and checks that it answers. The error names the host
@@ -49,6 +61,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("database URL is not valid: %w", errWithoutSecret(err))
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "vungtrong"
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.ConnectTimeout = cmp.Or(opts.ConnectTimeout, 5*time.Second)
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = int32(opts.MaxConns)
 	}
@@ -164,7 +180,8 @@ func pgMessage(err error) string {
 	return err.Error()
 }
 
-// mapError turns driver errors into registry errors where they have a meaning for the caller.
+// mapError turns driver errors into registry errors where they have a meaning for the caller,
+// saying in words what the broken constraint means (its name never reaches the user).
 func mapError(err error) error {
 	if err == nil {
 		return nil
@@ -173,14 +190,49 @@ func mapError(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return registry.Errorf(registry.ECONFLICT, "already exists (%s)", pe.ConstraintName)
+			return registry.Errorf(registry.ECONFLICT, "%s", constraintMessage(pe.ConstraintName, "this already exists"))
 		case "23503": // foreign_key_violation
-			return registry.Errorf(registry.EINVALID, "refers to something that does not exist (%s)", pe.ConstraintName)
-		case "23514", "22P02", "22001", "22003": // check_violation, invalid text, too long, out of range
+			return registry.Errorf(registry.EINVALID, "%s", constraintMessage(pe.ConstraintName, "it refers to something that does not exist"))
+		case "23514": // check_violation
+			return registry.Errorf(registry.EINVALID, "value not allowed: %s", constraintMessage(pe.ConstraintName, "a value breaks a rule of the registry"))
+		case "23502": // not_null_violation
+			return registry.Errorf(registry.EINVALID, "%s is required", cmpOr(pe.ColumnName, "a value"))
+		case "22P02", "22001", "22003", "22007", "22008": // invalid text, too long, out of range, bad date/time
 			return registry.Errorf(registry.EINVALID, "value not allowed: %s", pe.Message)
+		case "22021", "22P05", "54000": // bad encoding, untranslatable character (NUL), too long
+			return registry.Errorf(registry.EMALFORMED, "the text cannot be stored: it holds a character the registry does not accept")
 		}
 	}
 	return err
+}
+
+// IsUnavailable reports whether err says that the database cannot be reached or answer now:
+// connection refused or lost, a timeout, the server shutting down or starting, a statement
+// cancelled by the statement timeout. Such requests may succeed when retried later.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exceptions; 57P01-57P03: shutting down, crashed, starting up;
+		// 57014: cancelled (the statement timeout); 53300: too many connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03" ||
+			pe.Code == "57014" || pe.Code == "53300"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), pgconn.Timeout(err), errors.As(err, &ne),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ENOENT), errors.Is(err, puddle.ErrClosedPool), errors.Is(err, net.ErrClosed):
+		return true
+	}
+	// pgx reports a connection that died under a query as "conn closed" or "unexpected EOF"
+	// without a sentinel in some paths.
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "conn busy") || strings.Contains(msg, "failed to connect")
 }
 
 // scanner is what pgx.Row and pgx.Rows share.

@@ -159,6 +159,12 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 }
 
 // codeKey is how codes are compared: letters and digits only, upper case.
+// likeEscape escapes LIKE's wildcards (and its escape character) in s, so that a search for
+// "50%" looks for "50%", not for anything that starts with "50".
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
 func codeKey(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(s) {
@@ -229,7 +235,12 @@ func (s *LookupService) Search(ctx context.Context, q string, limit int) ([]regi
 			return nil, err
 		}
 	}
-	pattern := "%" + vntext.SearchKey(q) + "%"
+	key := vntext.SearchKey(q)
+	if key == "" {
+		// Nothing searchable (only punctuation, such as "%" or "_"): no name matches it.
+		return out, nil
+	}
+	pattern := "%" + likeEscape(key) + "%"
 	for _, sql := range []string{
 		`SELECT 'growing_area', g.id::text, g.name, array_to_string(g.crops, ', '), ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 		 FROM growing_area g, LATERAL (SELECT ST_Transform(g.footprint_3857, 4326) AS e) b
@@ -267,8 +278,9 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 	c.Reason, c.Note, c.Document = strings.TrimSpace(c.Reason), vntext.Clean(c.Note), vntext.Clean(c.Document)
 	var out registry.CodeRef
 	var denied error
+	var province, commune string // the code's place, for the audit record of a refusal
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
-		var from, province, commune string
+		var from string
 		var area, house *int64
 		err := tx.QueryRow(ctx, `
 			SELECT m.status, m.growing_area_id, m.packing_house_id, COALESCE(g.province_code, h.province_code, m.province_code),
@@ -341,7 +353,7 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 		return nil
 	})
 	if denied != nil {
-		s.db.auditRefusal(ctx, auditEntry{Action: "market_code.status", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Reason: registry.ErrorMessage(denied)})
+		s.db.auditRefusal(ctx, auditEntry{Action: "market_code.status", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Commune: commune, Reason: registry.ErrorMessage(denied)})
 	}
 	if err != nil {
 		return nil, err

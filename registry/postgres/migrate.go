@@ -76,6 +76,12 @@ func (db *DB) withMigrationLock(ctx context.Context, fn func(conn *pgx.Conn) err
 		return err
 	}
 	defer conn.Release()
+	// Migrations (and waiting for another server's) may take longer than a request's statement
+	// timeout.
+	if _, err := conn.Exec(ctx, `SET statement_timeout = 0`); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `RESET statement_timeout`) }()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 		return fmt.Errorf("migrate: taking the migration lock: %w", err)
 	}

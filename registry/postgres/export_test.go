@@ -1,0 +1,4 @@
+package postgres
+
+// ConstraintMessage exposes constraintMessage to the external tests.
+var ConstraintMessage = constraintMessage
