@@ -129,12 +129,40 @@ type ImportReport struct {
 	// Problems refused a feature; Warnings did not (a declared area that differs).
 	// BBox is [min lon, min lat, max lon, max lat] of the plots the file holds (after any
 	// skipped ones), for a map to show them.
-	BBox     []float64   `json:"bbox,omitempty"`
-	Problems []Detail    `json:"problems"`
-	Warnings []Detail    `json:"warnings"`
-	Elapsed  Duration    `json:"elapsed_ms"`
-	Started  time.Time   `json:"started"`
-	Stages   []StageTime `json:"stages,omitempty"`
+	BBox []float64 `json:"bbox,omitempty"`
+	// Changes lists, plot by plot, what the import changes (or, in a dry run, would change) in
+	// plots already registered: an import matches them by source and id, and a different file
+	// that shares both would otherwise move them silently.
+	Changes  []PlotChange `json:"changes,omitempty"`
+	Problems []Detail     `json:"problems"`
+	Warnings []Detail     `json:"warnings"`
+	Elapsed  Duration     `json:"elapsed_ms"`
+	Started  time.Time    `json:"started"`
+	Stages   []StageTime  `json:"stages,omitempty"`
+}
+
+// PlotChange is what an import changes in one registered plot.
+type PlotChange struct {
+	// Feature is the feature of the file, Plot the registered plot it changes.
+	Feature    int    `json:"feature"`
+	Plot       int64  `json:"plot"`
+	ExternalID string `json:"external_id"`
+	// MovedM is how far the boundary moves: the largest distance, in metres, between a point of
+	// one outline and the other (0 when the shape is the same).
+	MovedM float64 `json:"moved_m"`
+	// AreaBefore and AreaAfter are the areas in hectares.
+	AreaBefore float64 `json:"area_before_ha"`
+	AreaAfter  float64 `json:"area_after_ha"`
+	// CropBefore and CropAfter are crop codes, the same when the crop does not change.
+	CropBefore string `json:"crop_before"`
+	CropAfter  string `json:"crop_after"`
+	// CommuneBefore and CommuneAfter are commune codes.
+	CommuneBefore string `json:"commune_before,omitempty"`
+	CommuneAfter  string `json:"commune_after,omitempty"`
+	// OwnerChanged says the plot passes to another producer; Other lists the other properties
+	// that change (variety, planting_year, cadastral_sheet...).
+	OwnerChanged bool     `json:"owner_changed"`
+	Other        []string `json:"other,omitempty"`
 }
 
 // StageTime is how long one stage of an import took.

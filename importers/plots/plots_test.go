@@ -692,16 +692,129 @@ func TestChangedPlotsBecomeNewVersions(t *testing.T) {
 	if versions != 2 || history != 2 {
 		t.Errorf("DL-001 at version %d with %d history rows, want version 2 and 2 history rows", versions, history)
 	}
+	// The report says plot by plot what changed: DL-001 moved about a metre, DL-002's crop.
+	if len(rep.Changes) != 2 {
+		t.Fatalf("changes %+v: want DL-001 and DL-002", rep.Changes)
+	}
+	moved, crop := rep.Changes[0], rep.Changes[1]
+	if moved.ExternalID != "DL-001" || moved.Feature != 1 || moved.MovedM < 0.8 || moved.MovedM > 1.4 || moved.CropBefore != moved.CropAfter || moved.OwnerChanged {
+		t.Errorf("DL-001's change: %+v, want moved about 1.1 m and nothing else", moved)
+	}
+	if crop.ExternalID != "DL-002" || crop.MovedM != 0 || crop.CropBefore != "durian" || crop.CropAfter != "coffee" {
+		t.Errorf("DL-002's change: %+v, want the crop durian -> coffee, not moved", crop)
+	}
+	// Each changed plot is audited with its province, before and after, like an API change.
+	var audited int
+	db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log a JOIN plot p ON a.object_id = p.id::text
+		WHERE a.action = 'plot.import' AND a.object_type = 'plot' AND a.province_code IS NOT DISTINCT FROM p.province_code
+		  AND (a.before ->> 'version')::int = 1 AND (a.after ->> 'version')::int = 2 AND a.after ->> 'external_id' IN ('DL-001', 'DL-002')`).Scan(&audited)
+	if audited != 2 {
+		t.Errorf("%d audit entries with before and after for the 2 changed plots", audited)
+	}
+	// A file without a cadastral column changes the crop, and keeps the cadastral sheet.
+	if err := os.WriteFile(p, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_THUA":"DL-003","CAY_TRONG":"Bơ"},
+		"geometry":`+mustJSON(t, map[string]any{"type": "Polygon", "coordinates": plotsV2[2].geom[0]})+`}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := importFile(t, db, p, plots.Options{}, registry.ImportOptions{}); err != nil || rep.Updated != 1 {
+		t.Fatalf("partial file: %+v %v", rep, err)
+	}
+	var sheet, cropNow string
+	db.Pool.QueryRow(context.Background(), `SELECT coalesce(cadastral_sheet, ''), crop FROM plot WHERE external_id = 'DL-003'`).Scan(&sheet, &cropNow)
+	if sheet != "12" || cropNow != "avocado" {
+		t.Errorf("after a file without SO_TO: sheet %q, crop %q; want the sheet kept (12) and the crop avocado", sheet, cropNow)
+	}
 	// A dry run reports and stores nothing.
-	plotsV2[2].crop = "Cà phê"
 	writeGeoJSON(t, p, plotsV2)
 	before := snapshot(t, db)
 	rep, err = importFile(t, db, p, plots.Options{}, registry.ImportOptions{DryRun: true})
-	if err != nil || rep.Updated != 1 || rep.Committed {
+	if err != nil || rep.Updated != 1 || rep.Committed || len(rep.Changes) != 1 || rep.Changes[0].ExternalID != "DL-003" ||
+		rep.Changes[0].CropBefore != "avocado" || rep.Changes[0].CropAfter != "pepper" {
 		t.Errorf("dry run: %+v %v", rep, err)
 	}
 	if snapshot(t, db) != before {
 		t.Error("a dry run changed the database")
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestImportCannotTakeOverAnotherProvincesPlot: source names and ids are public, so a file of an
+// officer of one province that shares them with another province's plot must not change it.
+// The refusal names the plot, changes nothing, and is audited with the plot's province, where
+// that province's officers see it.
+func TestImportCannotTakeOverAnotherProvincesPlot(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A plot of Lâm Đồng (68), registered by its survey.
+	lamDong := filepath.Join(dir, "lam-dong.geojson")
+	if err := os.WriteFile(lamDong, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_THUA":"LD-1","CAY_TRONG":"cà phê","MA_XA":"25000"},
+		"geometry":`+mustJSON(t, map[string]any{"type": "Polygon", "coordinates": field(108.4, 11.9, false)})+`}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var commune68 string
+	if err := db.Pool.QueryRow(ctx, `SELECT min(code) FROM commune WHERE scheme = 2025 AND province_code = '68'`).Scan(&commune68); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := os.ReadFile(lamDong)
+	os.WriteFile(lamDong, []byte(strings.Replace(string(body), "25000", commune68, 1)), 0o644)
+	if rep, err := importFile(t, db, lamDong, plots.Options{}, registry.ImportOptions{Source: "khao-sat-2024"}); err != nil {
+		t.Fatalf("%v %v", err, rep.Problems)
+	}
+	var plotID int64
+	var history int
+	db.Pool.QueryRow(ctx, `SELECT id FROM plot WHERE source = 'khao-sat-2024' AND external_id = 'LD-1'`).Scan(&plotID)
+	// An officer of Đắk Lắk (66) imports a file of the same source and id, lying in Đắk Lắk.
+	daklak := filepath.Join(dir, "dak-lak.geojson")
+	writeGeoJSON(t, daklak, []original{{"LD-1", "Nguyễn Văn Đức", "Sầu riêng", orb.MultiPolygon{field(108.05, 12.68, false)}}})
+	officer66 := registry.NewContextWithActor(ctx, registry.Actor{Kind: "user", Name: "canbo66", Role: registry.RoleOfficer, UserID: 0,
+		Jurisdictions: []registry.Jurisdiction{{ProvinceCode: "66"}}})
+	before := snapshot(t, db)
+	db.Pool.QueryRow(ctx, `SELECT count(*) FROM plot_history WHERE plot_id = $1`, plotID).Scan(&history)
+	for _, onInvalid := range []string{registry.OnInvalidReject, registry.OnInvalidSkip} {
+		src, err := plots.Open(daklak, plots.Options{Limits: importers.DefaultLimits(), Geometry: geo.DefaultLimits()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := postgres.NewPlotImporter(db, postgres.NewPlotService(db)).ImportPlots(officer66, src,
+			registry.ImportOptions{Source: "khao-sat-2024", Province: "66", OnInvalid: onInvalid})
+		src.Close()
+		named := false
+		for _, d := range rep.Problems {
+			if d.Code == "existing_outside_jurisdiction" && d.Feature == 1 && strings.Contains(d.Message, fmt.Sprintf("registered plot %d", plotID)) &&
+				strings.Contains(d.Message, "province 68") {
+				named = true
+			}
+		}
+		if !named || (onInvalid == registry.OnInvalidReject && err == nil) || rep.Added+rep.Updated != 0 {
+			t.Errorf("%s: the takeover was not refused naming plot %d: %v %+v", onInvalid, plotID, err, rep)
+		}
+	}
+	if snapshot(t, db) != before {
+		t.Error("the refused import changed the registry")
+	}
+	var historyAfter int
+	db.Pool.QueryRow(ctx, `SELECT count(*) FROM plot_history WHERE plot_id = $1`, plotID).Scan(&historyAfter)
+	if historyAfter != history {
+		t.Errorf("the plot's history went from %d to %d rows", history, historyAfter)
+	}
+	// Lâm Đồng's officer finds both refusals (reject, then skip) in their audit log.
+	officer68 := registry.NewContextWithActor(ctx, registry.Actor{Kind: "user", Name: "canbo68", Role: registry.RoleOfficer,
+		Jurisdictions: []registry.Jurisdiction{{ProvinceCode: "68"}}})
+	entries, _, err := postgres.NewAuditService(db).FindAuditEntries(officer68, registry.AuditFilter{ObjectType: "plot", ObjectID: fmt.Sprint(plotID), Outcome: "denied"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].ProvinceCode != "68" || entries[0].Actor != "user:canbo66" {
+		t.Errorf("officer 68 sees %d refusals of plot %d: %+v", len(entries), plotID, entries)
 	}
 }
 
@@ -763,7 +876,7 @@ func TestImportPlacesPlots(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "places.geojson")
 	body := `{"type":"FeatureCollection","features":[` + strings.Join([]string{
-		feature("by-code", square(108.3, 12.3), coded),   // the code wins over the place
+		feature("by-code", square(106.0, 11.0), coded),   // in no loaded boundary: the code says
 		feature("in-commune", square(108.02, 12.62), ""), // inside commune 24280
 		feature("in-province", square(108.3, 12.8), ""),  // in the province, in no commune
 		feature("nowhere", square(106.5, 11.5), ""),      // in no boundary: --province
@@ -840,6 +953,28 @@ func TestImportPlacesPlots(t *testing.T) {
 	}
 	if !reflect.DeepEqual(outside, map[int]bool{1: true, 4: true}) {
 		t.Errorf("features refused as outside the officer's jurisdiction: %v, want 1 (coded elsewhere) and 4 (nowhere); problems %v", outside, rep.Problems)
+	}
+	if snapshot(t, db) != before {
+		t.Error("the refused import changed the registry")
+	}
+	// A commune code that the loaded boundaries contradict is refused, naming where the plot lies:
+	// in the province but outside commune 24280's boundary, or inside 24280 and coded elsewhere.
+	wrong := filepath.Join(t.TempDir(), "wrong.geojson")
+	if err := os.WriteFile(wrong, []byte(`{"type":"FeatureCollection","features":[`+feature("outside-24280", square(108.3, 12.8), "24280")+`,`+
+		feature("inside-24280", square(108.03, 12.63), coded)+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = snapshot(t, db)
+	rep, err = importFile(t, db, wrong, plots.Options{}, registry.ImportOptions{Source: "wrong"})
+	mismatch := map[int]string{}
+	for _, d := range rep.Problems {
+		if d.Code == "commune_mismatch" {
+			mismatch[d.Feature] = d.Message
+		}
+	}
+	if err == nil || len(mismatch) != 2 || !strings.Contains(mismatch[1], "lies in province "+province) ||
+		!strings.Contains(mismatch[2], "lies in commune 24280") || !strings.Contains(mismatch[2], "not in commune "+coded) {
+		t.Errorf("contradicted commune codes: %v, problems %v", err, rep.Problems)
 	}
 	if snapshot(t, db) != before {
 		t.Error("the refused import changed the registry")

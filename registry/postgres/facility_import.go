@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -122,6 +123,17 @@ func (im *FacilityImporter) check(r *importRun) error {
 	if err := r.checkPlace("import_stage", "province_code IS NOT NULL", "facility"); err != nil {
 		return err
 	}
+	// The registered facilities the file would change, where they are now.
+	src := quoteLiteral(r.opt.Source)
+	var parts []string
+	for _, ft := range facilityTables {
+		parts = append(parts, fmt.Sprintf(`SELECT i.n, '%[1]s', t.id, coalesce(t.province_code, ''), coalesce(t.commune_code, ''), NULL::bigint, NULL::bigint,
+			concat_ws(' ', t.source, t.external_id) FROM import_stage i JOIN %[1]s t ON t.source = %[2]s AND t.external_id = i.external_id
+			WHERE i.kind = '%[3]s' AND t.deleted_at IS NULL`, ft.table, src, ft.kind))
+	}
+	if err := r.checkExisting(strings.Join(parts, " UNION ALL ")+" ORDER BY 1", registry.PlotAccess); err != nil {
+		return err
+	}
 	r.done("checks")
 	return nil
 }
@@ -171,24 +183,36 @@ func (im *FacilityImporter) write(r *importRun) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, r.sql(q.Replace(`
-			UPDATE {table} t SET name = i.name, address = nullif(i.address, ''), province_code = i.province_code, commune_code = i.commune_code,
-			       location = i.geom{set}, version = t.version + 1, updated_at = now(), updated_by = $3
-			FROM import_stage i
-			WHERE i.kind = $2 AND t.source = $1 AND t.external_id = i.external_id AND t.deleted_at IS NULL
-			  AND (t.name, t.address, t.province_code, t.commune_code, t.location{old}) IS DISTINCT FROM
-			      (i.name, nullif(i.address, ''), i.province_code, i.commune_code, i.geom{new})`)), r.opt.Source, ft.kind, actor)
+		// Each change is audited with the facility before and after, and its province.
+		var updated int
+		err = tx.QueryRow(ctx, r.sql(q.Replace(`
+			WITH cur AS (SELECT t.id, to_jsonb(t) AS before FROM {table} t JOIN import_stage i ON t.source = $1 AND t.external_id = i.external_id
+			             WHERE i.kind = $2 AND t.deleted_at IS NULL),
+			     upd AS (UPDATE {table} t SET name = i.name, address = nullif(i.address, ''), province_code = i.province_code, commune_code = i.commune_code,
+			                    location = i.geom{set}, version = t.version + 1, updated_at = now(), updated_by = $3
+			             FROM import_stage i
+			             WHERE i.kind = $2 AND t.source = $1 AND t.external_id = i.external_id AND t.deleted_at IS NULL
+			               AND (t.name, t.address, t.province_code, t.commune_code, t.location{old}) IS DISTINCT FROM
+			                   (i.name, nullif(i.address, ''), i.province_code, i.commune_code, i.geom{new})
+			             RETURNING t.*),
+			     aud AS (INSERT INTO audit_log (actor, actor_role, actor_user_id, action, outcome, reason, object_type, object_id,
+			                                    province_code, commune_code, request_id, before, after)
+			             SELECT $3, nullif($4, ''), $5, 'facility.import', 'ok', $6, '{table}', u.id::text, u.province_code, u.commune_code,
+			                    nullif($7, ''), c.before, to_jsonb(u)
+			             FROM upd u JOIN cur c ON c.id = u.id RETURNING 1)
+			SELECT count(*) FROM upd`)), r.opt.Source, ft.kind, actor, r.actor.Role, nullID(r.actor.UserID), "import of "+r.opt.Source,
+			registry.RequestIDFromContext(ctx)).Scan(&updated)
 		if err != nil {
 			return mapError(err)
 		}
-		r.rep.Updated += int(tag.RowsAffected())
+		r.rep.Updated += updated
 		var matched int
 		if err := tx.QueryRow(ctx, r.sql(q.Replace(`SELECT count(*) FROM import_stage i JOIN {table} t ON t.source = $1 AND t.external_id = i.external_id
 			WHERE i.kind = $2 AND t.deleted_at IS NULL`)), r.opt.Source, ft.kind).Scan(&matched); err != nil {
 			return err
 		}
-		r.rep.Unchanged += matched - int(tag.RowsAffected())
-		tag, err = tx.Exec(ctx, r.sql(q.Replace(`
+		r.rep.Unchanged += matched - updated
+		tag, err := tx.Exec(ctx, r.sql(q.Replace(`
 			INSERT INTO {table} (name, address, province_code, commune_code, location, source, external_id, created_by, updated_by{codeCol})
 			SELECT i.name, nullif(i.address, ''), i.province_code, i.commune_code, i.geom, $1, i.external_id, $3, $3{codeVal}
 			FROM import_stage i

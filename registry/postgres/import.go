@@ -61,9 +61,21 @@ type importRun struct {
 	// spills to disk. They are created and dropped inside the import's transaction, so no other
 	// session ever sees them and a failed import leaves nothing behind.
 	staged, plots string
-	// owners (import_owner) holds each distinct owner of the file and the producer they become.
-	owners string
-	names  *strings.Replacer
+	// owners (import_owner) holds each distinct owner of the file and the producer they become;
+	// next (import_next) the new values of the registered plots the file changes.
+	owners, next string
+	names        *strings.Replacer
+	// denied are the registered objects the file would have changed but the actor may not:
+	// each refusal is audited with the object's province, so that its officers see it.
+	denied []deniedObject
+}
+
+// deniedObject is a registered object an import was refused to change.
+type deniedObject struct {
+	objectType        string
+	id                int64
+	province, commune string
+	feature           int
 }
 
 // newImportRun names the run's tables.
@@ -72,8 +84,8 @@ func newImportRun(ctx context.Context, opt registry.ImportOptions, rep *registry
 	rand.Read(b)
 	suffix := hex.EncodeToString(b)
 	r := &importRun{ctx: ctx, opt: opt, rep: rep, actor: actor, stage: start, bad: map[int]bool{},
-		staged: "import_stage_" + suffix, plots: "import_plot_" + suffix, owners: "import_owner_" + suffix}
-	r.names = strings.NewReplacer("import_stage", r.staged, "import_plot", r.plots, "import_owner", r.owners)
+		staged: "import_stage_" + suffix, plots: "import_plot_" + suffix, owners: "import_owner_" + suffix, next: "import_next_" + suffix}
+	r.names = strings.NewReplacer("import_stage", r.staged, "import_plot", r.plots, "import_owner", r.owners, "import_next", r.next)
 	return r
 }
 
@@ -137,7 +149,8 @@ func (db *DB) runImport(ctx context.Context, opt registry.ImportOptions, actor r
 	r := newImportRun(ctx, opt, rep, actor, start)
 	err := db.Transact(ctx, func(tx pgx.Tx) error {
 		r.tx = tx
-		if _, err := tx.Exec(ctx, steps.setup); err != nil {
+		// An import of a province's survey runs for minutes: no request's statement timeout.
+		if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0; `+steps.setup); err != nil {
 			return err
 		}
 		if err := steps.stage(r); err != nil {
@@ -165,17 +178,28 @@ func (db *DB) runImport(ctx context.Context, opt registry.ImportOptions, actor r
 	rep.Elapsed = registry.Duration(time.Since(start))
 	switch {
 	case errors.Is(err, errDryRun):
-		return rep, nil
+		return rep, nil // a dry run changes nothing, so it is refused nothing
 	case err != nil:
-		rep.Added, rep.Updated, rep.Unchanged = 0, 0, 0
+		rep.Added, rep.Updated, rep.Unchanged, rep.Changes = 0, 0, 0, nil
 		if registry.ErrorCode(err) == registry.EINVALID {
-			db.auditRefusal(ctx, auditEntry{Action: steps.action, Outcome: "rejected", ObjectType: "import",
+			db.auditRefusal(ctx, auditEntry{Action: steps.action, Outcome: "rejected", ObjectType: "import", Province: opt.Province,
 				Reason: fmt.Sprintf("%s: %d problems in %d features", opt.Source, len(rep.Problems), len(r.bad))})
 		}
+		db.auditDenied(ctx, steps.action, opt.Source, r.denied)
 		return rep, err
 	}
+	db.auditDenied(ctx, steps.action, opt.Source, r.denied) // features skipped (--on-invalid skip)
 	rep.Committed = true
 	return rep, nil
+}
+
+// auditDenied records, one entry each, the registered objects an import was refused to change,
+// with each object's own province: the officers of that province see the attempt in their log.
+func (db *DB) auditDenied(ctx context.Context, action, source string, denied []deniedObject) {
+	for _, d := range denied {
+		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "denied", ObjectType: d.objectType, ObjectID: d.id, Province: d.province, Commune: d.commune,
+			Reason: fmt.Sprintf("import of %q, feature %d: the object is outside the importer's jurisdiction", source, d.feature)})
+	}
 }
 
 // ImportPlots implements registry.PlotImporter.
@@ -204,7 +228,7 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 		setup: `SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 2`,
 		stage: func(r *importRun) error { return im.stageRows(r, src) },
 		check: im.check, write: im.write,
-		drop: `import_plot, import_stage, import_owner`,
+		drop: `import_next, import_plot, import_stage, import_owner`,
 	})
 }
 
@@ -347,8 +371,9 @@ func (im *PlotImporter) check(r *importRun) error {
 		CREATE UNLOGGED TABLE import_plot AS
 		SELECT s.n, s.external_id, s.geom, s.variety, s.commune, s.sheet, s.parcel, s.land_cert, s.owner,
 		       s.owner_id, s.planting_year, s.declared_ha, s.crop AS crop_input, c.code AS crop,
-		       s.valid, s.area_ha, pl.province_code, pl.commune_code, NULL::bigint AS plot_id, false AS repaired
+		       s.valid, s.area_ha, pl.province_code, pl.commune_code, m.id AS plot_id, false AS repaired
 		FROM import_stage s
+		LEFT JOIN plot m ON m.source = `+quoteLiteral(r.opt.Source)+` AND m.external_id = s.external_id AND m.deleted_at IS NULL
 		LEFT JOIN (SELECT i.crop AS input, (SELECT code FROM crop
 		                                   WHERE code = lower(i.crop) OR fold_key = fold(i.crop) OR lower(name_en) = lower(i.crop) LIMIT 1) AS code
 		           FROM (SELECT DISTINCT crop FROM import_stage WHERE crop <> '') i) c ON c.input = s.crop
@@ -468,6 +493,27 @@ func (im *PlotImporter) check(r *importRun) error {
 		  SELECT i.n, 'commune', format('commune %L is not a commune code of the 2025 list', i.commune),
 		         'unknown_commune', jsonb_build_object('commune', i.commune)
 		  FROM import_plot i WHERE i.commune <> '' AND NOT EXISTS (SELECT 1 FROM commune c WHERE c.scheme = 2025 AND c.code = i.commune)
+		  UNION ALL
+		  SELECT n, 'commune', format('the plot lies in %s, not in commune %s %s (%s), whose boundary is loaded: check the commune code or the coordinates',
+		                              coalesce(at_name, 'another place'), commune, named, named_province),
+		         'commune_mismatch', jsonb_build_object('commune', commune, 'name', named, 'at', coalesce(at_name, ''))
+		  FROM (SELECT i.n, i.commune, c.name AS named, cp.name AS named_province,
+		               CASE WHEN a.code IS NOT NULL THEN format('commune %s %s (%s)', a.code, a.name, ap.name)
+		                    WHEN v.code IS NOT NULL THEN format('province %s %s', v.code, v.name) END AS at_name,
+		               c.boundary IS NOT NULL AND NOT ST_Intersects(c.boundary, pt.g) AS outside,
+		               a.code IS NOT NULL AND a.code <> c.code AS elsewhere,
+		               v.code IS NOT NULL AND v.code <> c.province_code AS other_province
+		        FROM import_plot i
+		        JOIN commune c ON c.scheme = 2025 AND c.code = i.commune
+		        JOIN province cp ON cp.scheme = 2025 AND cp.code = c.province_code
+		        CROSS JOIN LATERAL (SELECT ST_PointOnSurface(i.geom) AS g) pt
+		        LEFT JOIN LATERAL (SELECT x.code, x.name, x.province_code FROM commune x
+		                           WHERE x.scheme = 2025 AND x.boundary && pt.g AND ST_Intersects(x.boundary, pt.g) LIMIT 1) a ON true
+		        LEFT JOIN province ap ON ap.scheme = 2025 AND ap.code = a.province_code
+		        LEFT JOIN LATERAL (SELECT y.code, y.name FROM province y
+		                           WHERE y.scheme = 2025 AND y.boundary && pt.g AND ST_Intersects(y.boundary, pt.g) LIMIT 1) v ON true
+		        WHERE i.valid AND i.commune <> '') m
+		  WHERE outside OR elsewhere OR other_province
 		  UNION ALL
 		  SELECT n, 'id', format('id %L is used by feature %s too: ids must be unique in a file', external_id, first_n),
 		         'duplicate_id', jsonb_build_object('id', external_id, 'first', first_n::text)
@@ -596,8 +642,48 @@ func (im *PlotImporter) place(r *importRun) error {
 	if err := r.checkPlace("import_plot", "valid", "plot"); err != nil {
 		return err
 	}
+	// The registered plots the file would change: the actor must hold them too, where they are
+	// now (before) as well as where the file puts them (checkPlace, after). Their ids are public,
+	// so without this a file could take over another province's plots.
+	if err := r.checkExisting(`
+		SELECT i.n, 'plot', p.id, coalesce(p.province_code, ''), coalesce(p.commune_code, ''), p.producer_id, o.cooperative_id,
+		       concat_ws(' ', p.source, p.external_id)
+		FROM import_plot i JOIN plot p ON p.id = i.plot_id LEFT JOIN producer o ON o.id = p.producer_id ORDER BY i.n`, registry.PlotAccess); err != nil {
+		return err
+	}
 	r.done("placement")
 	return nil
+}
+
+// checkExisting reports the registered objects a file names (query gives feature, object type,
+// id, province, commune, owner, owner's cooperative, and how the file names it) that the actor
+// may not change where they are now, and keeps them for the audit log.
+func (r *importRun) checkExisting(query string, access func(registry.Actor, registry.Place) registry.Access) error {
+	if r.actor.Role == registry.RoleAdmin {
+		return nil
+	}
+	rows, err := r.tx.Query(r.ctx, r.sql(query))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int
+		var id int64
+		var pl registry.Place
+		var what, ref string
+		if err := rows.Scan(&n, &what, &id, &pl.ProvinceCode, &pl.CommuneCode, &pl.OwnerID, &pl.OwnerCooperativeID, &ref); err != nil {
+			return err
+		}
+		if access(r.actor, pl) >= registry.AccessWrite {
+			continue
+		}
+		r.denied = append(r.denied, deniedObject{objectType: what, id: id, province: pl.ProvinceCode, commune: pl.CommuneCode, feature: n})
+		r.problem(registry.Detail{Feature: n, Field: "id", Message: fmt.Sprintf("the file's id names registered %s %d (%s) in province %s, commune %s, outside your jurisdiction: it would change it; use another source name, or ask that province's officers",
+			strings.ReplaceAll(what, "_", " "), id, ref, cmpOr(pl.ProvinceCode, "(none)"), cmpOr(pl.CommuneCode, "(none)")),
+			Code: "existing_outside_jurisdiction", Args: map[string]string{"what": what, "id": fmt.Sprint(id), "province": pl.ProvinceCode, "commune": pl.CommuneCode}})
+	}
+	return rows.Err()
 }
 
 // checkPlace reports the rows of table (those where cond holds) that lie outside the province
@@ -686,13 +772,8 @@ func (im *PlotImporter) write(r *importRun) error {
 		WHERE o.producer_id IS NULL AND p.source = $1 AND p.external_id = o.key`), r.opt.Source); err != nil {
 		return err
 	}
-	// The plots this source already has.
-	if _, err := tx.Exec(ctx, r.sql(`
-		UPDATE import_plot i SET plot_id = p.id FROM plot p
-		WHERE p.source = $1 AND p.external_id = i.external_id AND p.deleted_at IS NULL`), r.opt.Source); err != nil {
-		return err
-	}
-	// The file's extent (for the report), and that with the places the changed plots leave (for the tiles).
+	// The file's extent (for the report), and that with the places the changed plots leave (for
+	// the tiles). The plots this source already has were matched when the file was staged.
 	var extent, own [4]*float64
 	if err := tx.QueryRow(ctx, r.sql(`
 		WITH f AS (SELECT ST_Extent(geom) AS e FROM import_plot),
@@ -704,22 +785,54 @@ func (im *PlotImporter) write(r *importRun) error {
 	if own[0] != nil {
 		r.rep.BBox = []float64{*own[0], *own[1], *own[2], *own[3]}
 	}
-	tag, err := tx.Exec(ctx, r.sql(`
-		UPDATE plot p SET geom = i.geom, crop = i.crop, variety = nullif(i.variety, ''), producer_id = coalesce(i.producer_id, p.producer_id),
-		       province_code = i.province_code, commune_code = i.commune_code, planting_year = i.planting_year,
-		       cadastral_sheet = nullif(i.sheet, ''), cadastral_parcel = nullif(i.parcel, ''), land_cert_no = nullif(i.land_cert, ''),
-		       version = p.version + 1, updated_at = now(), updated_by = $1
-		FROM (SELECT i.*, o.producer_id FROM import_plot i LEFT JOIN import_owner o USING (owner, owner_id) WHERE i.plot_id IS NOT NULL) i
-		WHERE p.id = i.plot_id AND (
-		      p.geom IS DISTINCT FROM i.geom OR p.crop IS DISTINCT FROM i.crop OR p.variety IS DISTINCT FROM nullif(i.variety, '')
-		   OR p.producer_id IS DISTINCT FROM coalesce(i.producer_id, p.producer_id) OR p.province_code IS DISTINCT FROM i.province_code
-		   OR p.commune_code IS DISTINCT FROM i.commune_code OR p.planting_year IS DISTINCT FROM i.planting_year
-		   OR p.cadastral_sheet IS DISTINCT FROM nullif(i.sheet, '') OR p.cadastral_parcel IS DISTINCT FROM nullif(i.parcel, '')
-		   OR p.land_cert_no IS DISTINCT FROM nullif(i.land_cert, ''))`), actor)
+	// What the file changes in registered plots: the new values, where they differ. A column the
+	// file leaves empty keeps the registry's value (a survey without cadastral numbers does not
+	// erase them).
+	if _, err := tx.Exec(ctx, r.sql(`
+		CREATE UNLOGGED TABLE import_next AS
+		SELECT i.n, p.id, i.external_id, x.*
+		FROM import_plot i JOIN plot p ON p.id = i.plot_id
+		LEFT JOIN import_owner o USING (owner, owner_id)
+		CROSS JOIN LATERAL (SELECT i.geom, i.crop, coalesce(nullif(i.variety, ''), p.variety) AS variety,
+		                           coalesce(o.producer_id, p.producer_id) AS producer_id, i.province_code, i.commune_code,
+		                           coalesce(i.planting_year, p.planting_year) AS planting_year,
+		                           coalesce(nullif(i.sheet, ''), p.cadastral_sheet) AS cadastral_sheet,
+		                           coalesce(nullif(i.parcel, ''), p.cadastral_parcel) AS cadastral_parcel,
+		                           coalesce(nullif(i.land_cert, ''), p.land_cert_no) AS land_cert_no) x
+		WHERE (p.geom, p.crop, p.variety, p.producer_id, p.province_code, p.commune_code, p.planting_year,
+		       p.cadastral_sheet, p.cadastral_parcel, p.land_cert_no) IS DISTINCT FROM
+		      (x.geom, x.crop, x.variety, x.producer_id, x.province_code, x.commune_code, x.planting_year,
+		       x.cadastral_sheet, x.cadastral_parcel, x.land_cert_no)`)); err != nil {
+		return mapError(err)
+	}
+	if err := im.reportChanges(r); err != nil {
+		return err
+	}
+	// The changes, each audited with the plot before and after and its province (and, for a
+	// plot that leaves its province, once more with the province it leaves).
+	var updated int64
+	err := tx.QueryRow(ctx, r.sql(`
+		WITH cur AS (SELECT p.id, p.province_code, p.commune_code, to_jsonb(p) AS before FROM plot p JOIN import_next x ON x.id = p.id),
+		     upd AS (UPDATE plot p SET geom = x.geom, crop = x.crop, variety = x.variety, producer_id = x.producer_id,
+		                    province_code = x.province_code, commune_code = x.commune_code, planting_year = x.planting_year,
+		                    cadastral_sheet = x.cadastral_sheet, cadastral_parcel = x.cadastral_parcel, land_cert_no = x.land_cert_no,
+		                    version = p.version + 1, updated_at = now(), updated_by = $1
+		             FROM import_next x WHERE p.id = x.id
+		             RETURNING p.*),
+		     aud AS (INSERT INTO audit_log (actor, actor_role, actor_user_id, action, outcome, reason, object_type, object_id,
+		                                    province_code, commune_code, request_id, before, after)
+		             SELECT $1, nullif($2, ''), $3, 'plot.import', 'ok', r.reason, 'plot', u.id::text, r.province, r.commune,
+		                    nullif($5, ''), c.before, to_jsonb(u)
+		             FROM upd u JOIN cur c ON c.id = u.id
+		             CROSS JOIN LATERAL (VALUES ($4::text, u.province_code, u.commune_code),
+		                                        ($4 || ': moved to province ' || coalesce(u.province_code, '?'), c.province_code, c.commune_code)) r(reason, province, commune)
+		             WHERE r.reason = $4 OR c.province_code IS DISTINCT FROM u.province_code
+		             RETURNING 1)
+		SELECT count(*) FROM upd`), actor, r.actor.Role, nullID(r.actor.UserID), "import of "+r.opt.Source, registry.RequestIDFromContext(ctx)).Scan(&updated)
 	if err != nil {
 		return mapError(err)
 	}
-	r.rep.Updated = int(tag.RowsAffected())
+	r.rep.Updated = int(updated)
 	var matched int
 	if err := tx.QueryRow(ctx, r.sql(`SELECT count(*) FROM import_plot WHERE plot_id IS NOT NULL`)).Scan(&matched); err != nil {
 		return err
@@ -736,7 +849,7 @@ func (im *PlotImporter) write(r *importRun) error {
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
 		return err
 	}
-	tag, err = tx.Exec(ctx, r.sql(`
+	tag, err := tx.Exec(ctx, r.sql(`
 		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year, cadastral_sheet, cadastral_parcel,
 		                  land_cert_no, source, external_id, geom, created_by, updated_by)
 		SELECT o.producer_id, i.province_code, i.commune_code, i.crop, nullif(i.variety, ''), i.planting_year, nullif(i.sheet, ''), nullif(i.parcel, ''),
@@ -754,16 +867,82 @@ func (im *PlotImporter) write(r *importRun) error {
 		}
 		r.done("indexes")
 	}
-	summary, _ := json.Marshal(map[string]any{"source": r.opt.Source, "about": r.opt.Describe, "features": r.rep.Features,
-		"added": r.rep.Added, "updated": r.rep.Updated, "unchanged": r.rep.Unchanged, "skipped": r.rep.Skipped, "repaired": r.rep.Repaired,
-		"on_invalid": r.opt.OnInvalid})
-	if err := audit(ctx, tx, auditEntry{Action: "plot.import", ObjectType: "import", Province: r.opt.Province, After: summary}); err != nil {
+	// One summary for each province the new plots lie in, so that each province's officers see
+	// what arrived there (changed plots have an entry each, written with the change).
+	rows, err := tx.Query(ctx, r.sql(`SELECT coalesce(province_code, ''), count(*) FROM import_plot WHERE plot_id IS NULL GROUP BY 1 ORDER BY 1`))
+	if err != nil {
 		return err
+	}
+	added := map[string]int{}
+	for rows.Next() {
+		var province string
+		var n int
+		if err := rows.Scan(&province, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		added[province] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(added) == 0 {
+		added[r.opt.Province] = 0
+	}
+	for province, n := range added {
+		summary, _ := json.Marshal(map[string]any{"source": r.opt.Source, "about": r.opt.Describe, "features": r.rep.Features,
+			"added": r.rep.Added, "added_here": n, "updated": r.rep.Updated, "unchanged": r.rep.Unchanged, "skipped": r.rep.Skipped,
+			"repaired": r.rep.Repaired, "on_invalid": r.opt.OnInvalid})
+		if err := audit(ctx, tx, auditEntry{Action: "plot.import", ObjectType: "import", Province: province, After: summary}); err != nil {
+			return err
+		}
 	}
 	if extent[0] != nil && (r.rep.Added > 0 || r.rep.Updated > 0) {
 		return im.db.changed(ctx, tx, registry.ChangePlot, orb.Bound{Min: orb.Point{*extent[0], *extent[1]}, Max: orb.Point{*extent[2], *extent[3]}})
 	}
 	return nil
+}
+
+// reportChanges lists, plot by plot, what the file changes in registered plots (import_next
+// holds their new values): how far the boundary moves, the area, crop, commune and owner.
+func (im *PlotImporter) reportChanges(r *importRun) error {
+	rows, err := r.tx.Query(r.ctx, r.sql(`
+		SELECT x.n, x.id, x.external_id,
+		       CASE WHEN p.geom = x.geom THEN 0 ELSE
+		         round((ST_HausdorffDistance(ST_Transform(p.geom, 3857), ST_Transform(x.geom, 3857)) * cos(radians(ST_Y(ST_Centroid(p.geom)))))::numeric, 1)::float8 END,
+		       p.area_ha, ST_Area(x.geom::geography) / 10000, p.crop, x.crop, coalesce(p.commune_code, ''), coalesce(x.commune_code, ''),
+		       p.producer_id IS DISTINCT FROM x.producer_id,
+		       array_remove(ARRAY[
+		         CASE WHEN p.variety IS DISTINCT FROM x.variety THEN 'variety' END,
+		         CASE WHEN p.planting_year IS DISTINCT FROM x.planting_year THEN 'planting_year' END,
+		         CASE WHEN p.cadastral_sheet IS DISTINCT FROM x.cadastral_sheet THEN 'cadastral_sheet' END,
+		         CASE WHEN p.cadastral_parcel IS DISTINCT FROM x.cadastral_parcel THEN 'cadastral_parcel' END,
+		         CASE WHEN p.land_cert_no IS DISTINCT FROM x.land_cert_no THEN 'land_cert_no' END,
+		         CASE WHEN p.province_code IS DISTINCT FROM x.province_code THEN 'province_code' END], NULL)
+		FROM import_next x JOIN plot p ON p.id = x.id ORDER BY x.n LIMIT $1`), maxReported)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c registry.PlotChange
+		if err := rows.Scan(&c.Feature, &c.Plot, &c.ExternalID, &c.MovedM, &c.AreaBefore, &c.AreaAfter, &c.CropBefore, &c.CropAfter,
+			&c.CommuneBefore, &c.CommuneAfter, &c.OwnerChanged, &c.Other); err != nil {
+			return err
+		}
+		c.AreaBefore, c.AreaAfter = round(c.AreaBefore, 4), round(c.AreaAfter, 4)
+		r.rep.Changes = append(r.rep.Changes, c)
+	}
+	return rows.Err()
+}
+
+// nullID is id, or NULL for 0.
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
 
 // bulkLoad readies plot for the insert of n new plots. When they are at least BulkMin and

@@ -151,6 +151,14 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 		where = append(where, "p.crop = "+arg(code))
 	}
 	if f.ProducerID != 0 {
+		// Owners are hidden from the public view: the filter is for those who may see them, and
+		// keeps only the plots they see in full (it must not tell whose other plots are).
+		switch actor, _ := registry.ActorFromContext(ctx); {
+		case actor.Anonymous():
+			return nil, registry.Errorf(registry.EUNAUTHORIZED, "filtering plots by producer needs an account that may see owners: sign in")
+		case actor.Role == registry.RoleExporter:
+			return nil, registry.Errorf(registry.EFORBIDDEN, "an exporter does not see plots' owners, so may not filter plots by producer")
+		}
 		where = append(where, "p.producer_id = "+arg(f.ProducerID))
 	}
 	q := plotSelect + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id LIMIT ` + arg(limit+1)
@@ -165,6 +173,11 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 		p, err := scanPlot(rows, &coop)
 		if err != nil {
 			return nil, err
+		}
+		if f.ProducerID != 0 {
+			if a, _ := registry.ActorFromContext(ctx); registry.PlotAccess(a, plotPlace(p, coop)) < registry.AccessFull {
+				continue
+			}
 		}
 		if err := visible(ctx, p, plotPlace(p, coop)); err != nil {
 			continue
@@ -296,8 +309,14 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 		oldProvince, oldCommune := before.ProvinceCode, before.CommuneCode
 		moved := !before.Geometry.Equal(p.Geometry)
 		fallback := ""
-		if moved && p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune {
+		samePlace := p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune
+		if moved && samePlace {
 			p.ProvinceCode, p.CommuneCode, fallback = "", "", oldProvince
+		}
+		// A change that neither moves the plot nor names another place keeps the place it has
+		// (a farmer correcting the crop is not asked about boundaries loaded since).
+		if !moved && samePlace {
+			fallback = keepPlace
 		}
 		place, err := s.prepare(ctx, tx, p, fallback)
 		if err != nil {
@@ -399,6 +418,9 @@ func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Pl
 	return out, rows.Err()
 }
 
+// keepPlace, as prepare's fallbackProvince, keeps the plot's province and commune as they are.
+const keepPlace = "keep"
+
 // prepare completes and checks p against the database: crop name to code, the geometry's OGC
 // validity and area, the producer, and the plot's commune and province. It returns the plot's
 // place for authorization.
@@ -421,68 +443,116 @@ func (s *PlotService) prepare(ctx context.Context, tx pgx.Tx, p *registry.Plot, 
 			return registry.Place{}, err
 		}
 	}
+	if fallbackProvince == keepPlace {
+		return plotPlace(p, coop), nil
+	}
 	if err := s.placePlot(ctx, tx, p, fallbackProvince); err != nil {
 		return registry.Place{}, err
 	}
 	return plotPlace(p, coop), nil
 }
 
-// placePlot fills in the plot's province and commune: from its commune code, else from the
-// loaded boundary that contains it, else fallbackProvince (where it was before a move), else the
-// configured default province.
-func (s *PlotService) placePlot(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
-	if p.CommuneCode != "" {
-		var province string
-		err := tx.QueryRow(ctx, `SELECT province_code FROM commune WHERE scheme = 2025 AND code = $1`, p.CommuneCode).Scan(&province)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
-				Details: []registry.Detail{{Field: "properties.commune_code", Message: "unknown commune code"}}}
-		} else if err != nil {
-			return err
-		}
-		if p.ProvinceCode != "" && p.ProvinceCode != province {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province, p.ProvinceCode),
-				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the commune"}}}
-		}
-		p.ProvinceCode = province
-		return nil
+// unit is an administrative unit as placement names it: code and name, with its province's.
+type unit struct {
+	Code, Name, ProvinceCode, ProvinceName string
+	// Bounded says its boundary is loaded; Holds that the boundary holds the plot.
+	Bounded, Holds bool
+}
+
+// String names the unit for a person: "Xã Ea Kao (66 Đắk Lắk)".
+func (u unit) String() string {
+	if u.Code == u.ProvinceCode {
+		return fmt.Sprintf("province %s %s", u.Code, u.Name)
 	}
+	return fmt.Sprintf("commune %s %s (province %s %s)", u.Code, u.Name, u.ProvinceCode, u.ProvinceName)
+}
+
+// placeSQL reads, for a plot (its point on surface), the loaded commune and province boundaries
+// that hold it, and the named commune and province with whether their boundaries are loaded and
+// hold it.
+const placeSQL = `
+	WITH pt AS (SELECT ST_PointOnSurface(ST_GeomFromWKB($1, 4326)) AS g),
+	     lc AS (SELECT c.code, c.name, c.province_code FROM commune c, pt
+	            WHERE c.scheme = 2025 AND c.boundary && pt.g AND ST_Intersects(c.boundary, pt.g) LIMIT 1),
+	     lp AS (SELECT v.code, v.name FROM province v, pt
+	            WHERE v.scheme = 2025 AND v.boundary && pt.g AND ST_Intersects(v.boundary, pt.g)
+	            ORDER BY v.code = (SELECT province_code FROM lc) DESC LIMIT 1),
+	     nc AS (SELECT c.code, c.name, c.province_code, c.boundary IS NOT NULL AS bounded,
+	                   COALESCE(ST_Intersects(c.boundary, pt.g), false) AS holds FROM commune c, pt
+	            WHERE c.scheme = 2025 AND c.code = $2),
+	     np AS (SELECT v.code, v.name, v.boundary IS NOT NULL AS bounded, COALESCE(ST_Intersects(v.boundary, pt.g), false) AS holds
+	            FROM province v, pt WHERE v.scheme = 2025 AND v.code = COALESCE((SELECT province_code FROM nc), NULLIF($3, '')))
+	SELECT COALESCE((SELECT code FROM lc), ''), COALESCE((SELECT name FROM lc), ''),
+	       COALESCE((SELECT province_code FROM lc), (SELECT code FROM lp), ''),
+	       COALESCE((SELECT v.name FROM province v WHERE v.scheme = 2025 AND v.code = (SELECT province_code FROM lc)), (SELECT name FROM lp), ''),
+	       (SELECT code FROM nc) IS NOT NULL, COALESCE((SELECT name FROM nc), ''), COALESCE((SELECT bounded FROM nc), false), COALESCE((SELECT holds FROM nc), false),
+	       (SELECT code FROM np) IS NOT NULL, COALESCE((SELECT code FROM np), ''), COALESCE((SELECT name FROM np), ''),
+	       COALESCE((SELECT bounded FROM np), false), COALESCE((SELECT holds FROM np), false)`
+
+// placePlot fills in the plot's province and commune from where it lies wherever boundaries
+// are loaded: a named commune or province whose loaded boundary does not hold the plot is
+// refused, naming the unit that does when it is loaded. Where no loaded boundary says, the named
+// codes are used; else fallbackProvince (where it was before a move), else the configured
+// default province.
+func (s *PlotService) placePlot(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
 	geom, err := wkb.Marshal(p.Geometry)
 	if err != nil {
 		return err
 	}
-	// The commune whose loaded boundary holds the plot, with its province, else the province
-	// whose boundary holds it.
-	var commune, communeProvince, province string
-	err = tx.QueryRow(ctx, `
-		WITH pt AS (SELECT ST_PointOnSurface(ST_GeomFromWKB($1, 4326)) AS g),
-		     c AS (SELECT c.code, c.province_code FROM commune c, pt
-		           WHERE c.scheme = 2025 AND c.boundary && pt.g AND ST_Intersects(c.boundary, pt.g) LIMIT 1)
-		SELECT COALESCE((SELECT code FROM c), ''), COALESCE((SELECT province_code FROM c), ''),
-		       COALESCE((SELECT v.code FROM province v, pt WHERE v.scheme = 2025 AND v.boundary && pt.g AND ST_Intersects(v.boundary, pt.g) LIMIT 1), '')`,
-		geom).Scan(&commune, &communeProvince, &province)
+	var at, commune, province unit
+	var communeKnown, provinceKnown bool
+	err = tx.QueryRow(ctx, placeSQL, geom, p.CommuneCode, p.ProvinceCode).Scan(
+		&at.Code, &at.Name, &at.ProvinceCode, &at.ProvinceName,
+		&communeKnown, &commune.Name, &commune.Bounded, &commune.Holds,
+		&provinceKnown, &province.Code, &province.Name, &province.Bounded, &province.Holds)
 	if err != nil {
 		return err
 	}
-	province = cmpOr(communeProvince, province)
-	if p.ProvinceCode != "" {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM province WHERE scheme = 2025 AND code = $1)`, p.ProvinceCode).Scan(&ok); err != nil {
-			return err
+	where := at.String()
+	if at.Code == "" {
+		at.Code, at.Name = at.ProvinceCode, at.ProvinceName
+		where = at.String()
+	}
+	refuse := func(field, named string) error {
+		msg := fmt.Sprintf("the plot does not lie in %s, whose boundary is loaded", named)
+		if at.ProvinceCode != "" {
+			msg = fmt.Sprintf("the plot lies in %s, not in %s", where, named)
 		}
-		if !ok {
+		return &registry.Error{Code: registry.EINVALID, Message: msg + ": check the code, or the coordinates",
+			Details: []registry.Detail{{Field: field, Message: "does not match where the plot lies"}}}
+	}
+	if p.CommuneCode != "" {
+		if !communeKnown {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
+				Details: []registry.Detail{{Field: "properties.commune_code", Message: "unknown commune code"}}}
+		}
+		commune.Code, commune.ProvinceCode, commune.ProvinceName = p.CommuneCode, province.Code, province.Name
+		if p.ProvinceCode != "" && p.ProvinceCode != province.Code {
+			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province.Code, p.ProvinceCode),
+				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the commune"}}}
+		}
+		// Communes do not overlap: a plot inside another loaded commune is not in this one.
+		if (commune.Bounded && !commune.Holds) || (at.Code != "" && at.Code != at.ProvinceCode && at.Code != commune.Code) ||
+			(province.Bounded && !province.Holds) || (at.ProvinceCode != "" && at.ProvinceCode != province.Code) {
+			return refuse("properties.commune_code", commune.String())
+		}
+		p.ProvinceCode = province.Code
+		return nil
+	}
+	if p.ProvinceCode != "" {
+		if !provinceKnown {
 			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("province %s is not a province of the 2025 list", p.ProvinceCode),
 				Details: []registry.Detail{{Field: "properties.province_code", Message: "unknown province code"}}}
 		}
-		if province != "" && province != p.ProvinceCode {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("the plot lies in province %s, not %s", province, p.ProvinceCode),
-				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the plot's location"}}}
+		province.ProvinceCode, province.ProvinceName = province.Code, province.Name
+		if (province.Bounded && !province.Holds) || (at.ProvinceCode != "" && at.ProvinceCode != p.ProvinceCode) {
+			return refuse("properties.province_code", province.String())
 		}
 	} else {
-		p.ProvinceCode = cmpOr(province, cmpOr(fallbackProvince, s.DefaultProvince))
+		p.ProvinceCode = cmpOr(at.ProvinceCode, cmpOr(fallbackProvince, s.DefaultProvince))
 	}
-	if commune != "" && communeProvince == p.ProvinceCode {
-		p.CommuneCode = commune
+	if at.Code != "" && at.Code != at.ProvinceCode && at.ProvinceCode == p.ProvinceCode {
+		p.CommuneCode = at.Code
 	}
 	return nil
 }

@@ -307,8 +307,42 @@ func TestPlotIsPlacedByLoadedBoundaries(t *testing.T) {
 	}
 	// Claiming another province than the boundary says is refused.
 	q := &registry.Plot{Crop: "coffee", Geometry: field(0.01), ProvinceCode: "01"}
-	if err := svc.CreatePlot(ctx, q); registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), "lies in province 66, not 01") {
+	if err := svc.CreatePlot(ctx, q); registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), "lies in commune 24280 Xã Cư M'gar (province 66 Tỉnh Đắk Lắk), not in province 01 Thành phố Hà Nội") {
 		t.Errorf("wrong province: got %v", err)
+	}
+	// A named commune is checked against where the plot lies wherever boundaries are loaded: a
+	// plot in Hà Nội (Ba Đình's square loaded) named as Krông Pắc of Đắk Lắk (its square loaded
+	// too) is refused with both names; named as Cư M'gar while lying in Ea Kiết, too.
+	if _, err := db.Pool.Exec(ctx, `
+		UPDATE commune SET boundary = ST_Multi(ST_MakeEnvelope(105.8, 21.0, 105.9, 21.1, 4326)) WHERE scheme = 2025 AND code = '00004';
+		UPDATE commune SET boundary = ST_Multi(ST_MakeEnvelope(108.3, 12.6, 108.4, 12.7, 4326)) WHERE scheme = 2025 AND code = '24490';`); err != nil {
+		t.Fatal(err)
+	}
+	hanoi := orb.MultiPolygon{{{{105.85, 21.05}, {105.851, 21.05}, {105.851, 21.051}, {105.85, 21.051}, {105.85, 21.05}}}}
+	for _, tt := range []struct {
+		name string
+		plot registry.Plot
+		want string
+	}{
+		{"Hà Nội named as Krông Pắc", registry.Plot{Crop: "coffee", Geometry: hanoi, CommuneCode: "24490"},
+			"the plot lies in commune 00004 Phường Ba Đình (province 01 Thành phố Hà Nội), not in commune 24490 Xã Krông Pắc (province 66 Tỉnh Đắk Lắk)"},
+		{"Ea Kiết named as Cư M'gar", registry.Plot{Crop: "coffee", Geometry: field(0.12), CommuneCode: "24280"},
+			"the plot lies in commune 24265 Xã Ea Kiết (province 66 Tỉnh Đắk Lắk), not in commune 24280 Xã Cư M'gar"},
+		{"Hà Nội named as Đắk Lắk", registry.Plot{Crop: "coffee", Geometry: hanoi, ProvinceCode: "66"},
+			"the plot lies in commune 00004 Phường Ba Đình (province 01 Thành phố Hà Nội), not in province 66 Tỉnh Đắk Lắk"},
+	} {
+		p := tt.plot
+		err := svc.CreatePlot(ctx, &p)
+		if registry.ErrorCode(err) != registry.EINVALID || !strings.Contains(registry.ErrorMessage(err), tt.want) {
+			t.Errorf("%s: got %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	// Where the named commune has no boundary loaded (and no loaded boundary holds the plot),
+	// the named code is used.
+	far := orb.MultiPolygon{{{{108.5, 12.9}, {108.501, 12.9}, {108.501, 12.901}, {108.5, 12.901}, {108.5, 12.9}}}}
+	named := &registry.Plot{Crop: "coffee", Geometry: far, CommuneCode: "24301"}
+	if err := svc.CreatePlot(ctx, named); err != nil || named.CommuneCode != "24301" || named.ProvinceCode != "66" {
+		t.Errorf("a commune without a boundary: %v, placed in %s/%s", err, named.ProvinceCode, named.CommuneCode)
 	}
 	// Outside every boundary the default province applies.
 	svc.DefaultProvince = "66"

@@ -19,10 +19,10 @@ import (
 func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, authorize func(tx pgx.Tx) error, change func(tx pgx.Tx) (string, error)) error {
 	var stale *staleVersion
 	var denied error
+	var province string // the row's, for the audit record of a refusal
 	err := db.Transact(ctx, func(tx pgx.Tx) error {
 		var before []byte
 		var current int
-		var province string
 		err := tx.QueryRow(ctx, `SELECT to_jsonb(t), version, COALESCE(province_code, '') FROM `+pgx.Identifier{table}.Sanitize()+` t WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).
 			Scan(&before, &current, &province)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -58,7 +58,7 @@ func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64
 		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "rejected", ObjectType: table, ObjectID: id, Province: stale.province,
 			Reason: fmt.Sprintf("stale version: sent %d, current %d", stale.have, stale.current)})
 	case denied != nil:
-		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "denied", ObjectType: table, ObjectID: id, Reason: registry.ErrorMessage(denied)})
+		db.auditRefusal(ctx, auditEntry{Action: action, Outcome: "denied", ObjectType: table, ObjectID: id, Province: province, Reason: registry.ErrorMessage(denied)})
 	}
 	return err
 }
