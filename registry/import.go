@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"time"
 )
@@ -185,4 +186,98 @@ type PlotImporter interface {
 	// and OnInvalid reject (or DryRun) nothing is stored; the report lists every problem and the
 	// error is an EINVALID *Error carrying them.
 	ImportPlots(ctx context.Context, src ImportSource, opt ImportOptions) (*ImportReport, error)
+}
+
+// ImportRequest is an uploaded file and the options of its import, as `vungtrong import` takes
+// them.
+type ImportRequest struct {
+	// UploadID is the uploaded file (see UploadStore); Filename its name on the user's machine,
+	// which tells its format.
+	UploadID int64  `json:"upload_id"`
+	Filename string `json:"filename"`
+	Source   string `json:"source"`
+	DryRun   bool   `json:"dry_run"`
+	// OnInvalid is reject, skip or repair.
+	OnInvalid string            `json:"on_invalid,omitempty"`
+	Province  string            `json:"province,omitempty"`
+	SRS       string            `json:"srs,omitempty"`
+	Encoding  string            `json:"encoding,omitempty"`
+	Map       map[string]string `json:"map,omitempty"`
+	Set       map[string]string `json:"set,omitempty"`
+	// Layer is what the file holds: plots (the default), facilities or admin.
+	Layer string `json:"layer,omitempty"`
+}
+
+// ImportProgress is how far an import has come.
+type ImportProgress struct {
+	Stage    string `json:"stage"`
+	Features int    `json:"features"`
+	Bytes    int64  `json:"bytes"`
+	Size     int64  `json:"size"`
+}
+
+// Import job states.
+const (
+	ImportQueued  = "queued"
+	ImportRunning = "running"
+	ImportDone    = "done"
+	ImportFailed  = "failed"
+)
+
+// ImportJob is an upload being imported: it runs on whichever server takes it, and every
+// server sees its progress and report, kept for a day after it ends.
+type ImportJob struct {
+	ID       string          `json:"id"`
+	Filename string          `json:"filename"`
+	State    string          `json:"state"`
+	Request  ImportRequest   `json:"request"`
+	Progress ImportProgress  `json:"progress"`
+	Report   *ImportReport   `json:"report,omitempty"`
+	Error    *ImportJobError `json:"error,omitempty"`
+	// Commits is the import that confirms this dry run, once asked for; CommitOf the dry run
+	// that a confirming import commits.
+	Commits  string     `json:"committed_by,omitempty"`
+	CommitOf string     `json:"commit_of,omitempty"`
+	Started  time.Time  `json:"started"`
+	Ended    *time.Time `json:"ended,omitempty"`
+	// Owner is who started it (the audit log's actor name).
+	Owner string `json:"-"`
+}
+
+// ImportJobError is why an import failed, as the API shows errors.
+type ImportJobError struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Details []Detail `json:"details,omitempty"`
+}
+
+// ImportJobService runs imports of uploaded files as jobs in the database.
+type ImportJobService interface {
+	// StartImport queues the import of an uploaded file and returns its job. Returns EFORBIDDEN
+	// for a role that may not import, ENOTFOUND for an upload that is not the caller's.
+	StartImport(ctx context.Context, req ImportRequest) (*ImportJob, error)
+	// FindImport returns an import the caller started (any, for an admin). Returns ENOTFOUND.
+	FindImport(ctx context.Context, id string) (*ImportJob, error)
+	// CommitImport imports for real the file of a finished dry run of the caller, with the same
+	// options. Returns ENOTFOUND, or ECONFLICT when the dry run has not ended, failed, or was
+	// committed already.
+	CommitImport(ctx context.Context, id string) (*ImportJob, error)
+}
+
+// Upload is a file received from a user, kept in the database so that every server (and every
+// backup) has it.
+type Upload struct {
+	ID       int64
+	Filename string
+	Size     int64
+	SHA256   []byte
+}
+
+// UploadStore keeps uploaded files.
+type UploadStore interface {
+	// StoreUpload reads the file from r, up to limit bytes, and stores it. Returns ETOOLARGE
+	// for a file over the limit, EMALFORMED when reading it fails.
+	StoreUpload(ctx context.Context, filename string, r io.Reader, limit int64) (*Upload, error)
+	// DeleteUpload forgets an upload that will not be used.
+	DeleteUpload(ctx context.Context, id int64) error
 }

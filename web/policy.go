@@ -43,6 +43,8 @@ var routePolicy = map[string][]string{
 	// Survey files are imported by officers for their provinces (and admins).
 	"POST /api/v1/imports":     {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/imports/{id}": {registry.RoleAdmin, registry.RoleOfficer},
+	// Importing for real the file of a dry run whose report was read.
+	"POST /api/v1/imports/{id}/commit": {registry.RoleAdmin, registry.RoleOfficer},
 
 	"GET /api/v1/producers":         {anyone},
 	"GET /api/v1/producers/{id}":    {anyone},

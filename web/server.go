@@ -78,8 +78,10 @@ type Services struct {
 	Lookup    registry.LookupService
 	Codes     registry.CodeService
 	Tiles     TileSource
-	// Importer imports uploaded survey files (nil: uploads are refused).
-	Importer FileImporter
+	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
+	// are refused).
+	Imports registry.ImportJobService
+	Uploads registry.UploadStore
 	// TileCache holds rendered tiles (nil or a zero budget: none).
 	TileCache *tiles.Cache
 	// MapExtent returns the bound of the registered plots, where the map opens.
@@ -103,7 +105,6 @@ type Server struct {
 	outage           outage
 	tileCache        *tiles.Cache
 	tileCacheControl string
-	imports          importJobs
 	centerCache
 }
 
@@ -176,6 +177,7 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, del, "/api/v1/plots/{id}", s.handlePlotDelete)
 	s.handle(r, post, "/api/v1/imports", s.handleImportCreate)
 	s.handle(r, get, "/api/v1/imports/{id}", s.handleImportGet)
+	s.handle(r, post, "/api/v1/imports/{id}/commit", s.handleImportCommit)
 
 	s.handle(r, get, "/api/v1/producers", s.handleProducerList)
 	s.handle(r, get, "/api/v1/producers/{id}", s.handleProducerGet)

@@ -92,6 +92,7 @@ type App struct {
 	cache        *tiles.Cache
 	basemapStyle map[string]any
 	stopFeed     context.CancelFunc
+	jobs         *postgres.Jobs
 }
 
 // OpenApp opens the database, migrates it and, when there is no account yet, creates the first
@@ -131,6 +132,17 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopFeed = stopFeed
 	go db.ListenChanges(feedCtx, func(c registry.Change) { a.cache.Invalidate(c.Kind, c.BBox) }, a.cache.Flush)
+	// Imports of uploads (and later other work) run as jobs in the database, on whichever server
+	// takes them.
+	fi := &fileImporter{db: db, cfg: cfg}
+	if a.jobs, err = postgres.NewJobs(db, postgres.JobsOptions{Run: fi.runUpload, Logger: log}); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.jobs.Start(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	if cfg.Map.BasemapStyle != "" {
 		if a.basemapStyle, err = loadStyle(ctx, cfg.Map.BasemapStyle); err != nil {
 			log.Warn("map.basemap_style could not be read; the map uses the plain background", "err", err)
@@ -192,7 +204,8 @@ func (a *App) Handler() http.Handler {
 		Codes:       postgres.NewCodeService(a.db),
 		Tiles:       a.tiles,
 		TileCache:   a.cache,
-		Importer:    &fileImporter{db: a.db, cfg: a.cfg},
+		Imports:     a.jobs,
+		Uploads:     postgres.NewUploadStore(a.db, "import"),
 		MapExtent:   a.db.PlotExtent,
 		Ready:       a.db.Ping,
 		Unavailable: postgres.IsUnavailable,
@@ -230,6 +243,13 @@ func (a *App) Close() {
 	}
 	if a.stopFeed != nil {
 		a.stopFeed()
+	}
+	if a.jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.log.Error("stopping the job runner", "err", err)
+		}
+		cancel()
 	}
 	if a.tiles != nil {
 		a.tiles.Close()

@@ -30,6 +30,8 @@ type testApp struct {
 	logs    *syncBuffer
 	stdout  *bytes.Buffer
 	secrets []string
+	// stop stops the server (it stops by itself when the test ends).
+	stop func()
 }
 
 // secret remembers values that must never appear in the server's log.
@@ -96,12 +98,15 @@ func startApp(t *testing.T, edit func(*Config)) *testApp {
 	done := make(chan error, 1)
 	go func() { done <- app.Serve(ctx) }()
 	a := &testApp{t: t, app: app, base: "http://" + app.Addr(), logs: logs, stdout: &out}
-	t.Cleanup(func() {
+	a.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		app.Close()
+	})
+	t.Cleanup(func() {
+		a.stop()
 		a.checkLogs()
 	})
 	sys := registry.NewContextWithActor(ctx, registry.SystemActor("test"))

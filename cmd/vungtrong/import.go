@@ -21,7 +21,6 @@ import (
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
 	"github.com/vungtrong/vungtrong/vntext"
-	"github.com/vungtrong/vungtrong/web"
 )
 
 // importFlags are the options of `vungtrong import`.
@@ -84,16 +83,15 @@ type fileImporter struct {
 	cfg Config
 }
 
-var _ web.FileImporter = (*fileImporter)(nil)
-
-// ImportFile implements web.FileImporter.
-func (fi *fileImporter) ImportFile(ctx context.Context, req web.ImportRequest, progress func(web.ImportProgress)) (*registry.ImportReport, error) {
-	return fi.importFile(ctx, req, progress, false)
+// runUpload imports an uploaded file (fetched to path) for an import job: it is the jobs'
+// postgres.ImportRunner.
+func (fi *fileImporter) runUpload(ctx context.Context, req registry.ImportRequest, path string, progress func(registry.ImportProgress)) (*registry.ImportReport, error) {
+	return fi.importFile(ctx, req, path, progress, false)
 }
 
 // importFile imports req; serverPaths allows --srs to name a .prj file on this machine (the
 // shell may, an upload may not).
-func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, progress func(web.ImportProgress), serverPaths bool) (*registry.ImportReport, error) {
+func (fi *fileImporter) importFile(ctx context.Context, req registry.ImportRequest, path string, progress func(registry.ImportProgress), serverPaths bool) (*registry.ImportReport, error) {
 	opt := plots.Options{Limits: importers.DefaultLimits(), Geometry: fi.cfg.Geometry, Map: req.Map, Set: req.Set}
 	switch req.Layer {
 	case "", "plots":
@@ -140,7 +138,7 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 		}
 		opt.CRS = crs
 	}
-	src, err := plots.Open(req.Path, opt)
+	src, err := plots.Open(path, opt)
 	if err != nil {
 		return nil, invalid("file", fmt.Errorf("%s: %w", req.Filename, err))
 	}
@@ -148,7 +146,7 @@ func (fi *fileImporter) importFile(ctx context.Context, req web.ImportRequest, p
 	progressOf := func(stage string, done, _ int) {
 		if progress != nil {
 			n, size := src.Progress()
-			progress(web.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
+			progress(registry.ImportProgress{Stage: stage, Features: done, Bytes: n, Size: size})
 		}
 	}
 	if opt.Layer == plots.LayerFacilities {
@@ -192,7 +190,7 @@ func invalid(field string, err error) error {
 }
 
 func (c *cli) runImport(ctx context.Context, db *postgres.DB, path string, f importFlags) error {
-	req := web.ImportRequest{Path: path, Filename: filepath.Base(path), Source: f.source, DryRun: f.dryRun, OnInvalid: f.onInvalid,
+	req := registry.ImportRequest{Filename: filepath.Base(path), Source: f.source, DryRun: f.dryRun, OnInvalid: f.onInvalid,
 		Province: f.province, SRS: f.srs, Encoding: f.encoding, Layer: f.layer}
 	var err error
 	if req.Map, err = parsePairs("map", f.mapping); err != nil {
@@ -207,7 +205,7 @@ func (c *cli) runImport(ctx context.Context, db *postgres.DB, path string, f imp
 	bar := newProgressBar(c.stderr, !f.quiet && isTerminal(c.stderr))
 	ctx = registry.NewContextWithActor(ctx, registry.SystemActor("import"))
 	fi := &fileImporter{db: db, cfg: c.cfg}
-	rep, err := fi.importFile(ctx, req, bar.update, true)
+	rep, err := fi.importFile(ctx, req, path, bar.update, true)
 	bar.finish()
 	if rep != nil {
 		writeReport(c.stdout, rep)
@@ -298,7 +296,7 @@ func newProgressBar(w io.Writer, on bool) *progressBar {
 	return &progressBar{w: w, on: on, start: time.Now()}
 }
 
-func (b *progressBar) update(p web.ImportProgress) {
+func (b *progressBar) update(p registry.ImportProgress) {
 	if !b.on {
 		return
 	}

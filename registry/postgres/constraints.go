@@ -146,6 +146,20 @@ var constraintMessages = map[string]string{
 	"user_jurisdiction_user_id_fkey":        "the account named does not exist",
 	"user_session_token_hash_check":         "a session hash is 32 bytes",
 	"user_session_user_id_fkey":             "the account named does not exist",
+
+	// Uploads and import jobs.
+	"upload_filename_check":         "an uploaded file needs a name",
+	"upload_purpose_check":          "an upload is for an import or an attachment",
+	"upload_size_check":             "a size cannot be negative",
+	"upload_chunk_n_check":          "a chunk number cannot be negative",
+	"upload_chunk_upload_id_fkey":   "the upload named does not exist",
+	"import_job_commit_of_fkey":     "the dry run named does not exist",
+	"import_job_commit_of_key":      "this dry run has been committed already",
+	"import_job_id_check":           "an import id is 18 hexadecimal digits",
+	"import_job_owner_kind_check":   "an import is started by a user, a token or the system",
+	"import_job_owner_user_id_fkey": "the account named does not exist",
+	"import_job_state_check":        "an import is queued, running, done or failed",
+	"import_job_upload_id_fkey":     "the upload named does not exist",
 }
 
 // constraintMessage returns what a broken constraint means, in words, and a generic sentence

@@ -132,6 +132,11 @@ func (db *DB) MigrateUp(ctx context.Context) ([]Migration, error) {
 			if _, ok := have[m.Version]; ok {
 				continue
 			}
+			if g, ok := goMigrations[m.Version]; ok {
+				if err := g.up(ctx, db); err != nil {
+					return fmt.Errorf("migrate: %04d_%s: %w", m.Version, m.Name, err)
+				}
+			}
 			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, m.Up); err != nil {
 					return err
@@ -171,11 +176,17 @@ func (db *DB) MigrateDown(ctx context.Context, steps int) ([]Migration, error) {
 				if _, err := tx.Exec(ctx, m.Down); err != nil {
 					return err
 				}
+
 				_, err := tx.Exec(ctx, `DELETE FROM schema_migration WHERE version = $1`, m.Version)
 				return err
 			})
 			if err != nil {
 				return fmt.Errorf("migrate down: %04d_%s: %w", m.Version, m.Name, err)
+			}
+			if g, ok := goMigrations[m.Version]; ok {
+				if err := g.down(ctx, db); err != nil {
+					return fmt.Errorf("migrate down: %04d_%s: %w", m.Version, m.Name, err)
+				}
 			}
 			db.log.Info("migration reverted", "version", m.Version, "name", m.Name)
 			done = append(done, m)

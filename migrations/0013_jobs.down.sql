@@ -1,0 +1,3 @@
+DROP TABLE import_job;
+DROP TABLE upload_chunk;
+DROP TABLE upload;
