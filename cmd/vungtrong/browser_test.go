@@ -86,6 +86,16 @@ func TestBrowser(t *testing.T) {
 	if n != 2 || crops != "coffee" {
 		t.Errorf("after the browser's imports the registry holds %d plots of the test files (crops %q), want the good file's 2 coffee plots", n, crops)
 	}
+	// The confirmed second file moved A1 (a new version); the GPX walk became a coffee plot.
+	var version, walks int
+	var walkCrop string
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT (SELECT version FROM plot WHERE source = 'browser-import' AND external_id = 'A1'),
+		(SELECT count(*) FROM plot WHERE source = 'duong-di-bo'), (SELECT coalesce(min(crop), '') FROM plot WHERE source = 'duong-di-bo')`).Scan(&version, &walks, &walkCrop); err != nil {
+		t.Fatal(err)
+	}
+	if version != 2 || walks != 1 || walkCrop != "coffee" {
+		t.Errorf("after the confirmed re-import and the GPX walk: A1 at version %d (want 2), %d walked plots with crop %q (want 1, coffee)", version, walks, walkCrop)
+	}
 	// The officer's spreadsheet registered its two facilities, each in its table.
 	var farms, houses int
 	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM livestock_facility WHERE source = 'co-so-browser'),
@@ -133,10 +143,18 @@ func browserImportFiles(t *testing.T, a *testApp) []byte {
 		t.Fatal(err)
 	}
 	files, _ := json.Marshal(map[string]string{
-		"good":       collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
-		"bad":        collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
-		"admin":      `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},"geometry":{"type":"Polygon","coordinates":[[[107.3,12.1],[107.32,12.1],[107.32,12.12],[107.3,12.12],[107.3,12.1]]]}}]}`,
-		"adminCode":  code,
+		"good":      collection(feature("A1", square(x, y)), feature("A2", square(x+0.0012, y))),
+		"bad":       collection(feature("B1", square(x, y+0.002)), feature("B2", bowtie)),
+		"admin":     `{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"MA_XA":"` + code + `"},"geometry":{"type":"Polygon","coordinates":[[[107.3,12.1],[107.32,12.1],[107.32,12.12],[107.3,12.12],[107.3,12.1]]]}}]}`,
+		"adminCode": code,
+		// The good file again with A1 moved about 11 m east: the form must ask before changing it.
+		"changed": collection(feature("A1", square(x+0.0001, y)), feature("A2", square(x+0.0012, y))),
+		// A walk around a field with a phone's GPS, back to where it started: a plot with no
+		// attributes, whose crop the officer picks in the form.
+		"gpx": fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="vungtrong-test" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>Rẫy cà phê nhà ông Nhập</name><trkseg>
+<trkpt lat="%[2]f" lon="%[1]f"/><trkpt lat="%[2]f" lon="%[3]f"/><trkpt lat="%[4]f" lon="%[3]f"/><trkpt lat="%[4]f" lon="%[1]f"/><trkpt lat="%[2]f" lon="%[1]f"/>
+</trkseg></trk></gpx>`, x+0.004, y, x+0.0052, y+0.0011),
 		"facilities": "MA,LOAI_CO_SO,TEN_CO_SO,KINH_DO,VI_DO\nB1,chăn nuôi,Trại bò Ea Tu,108.06,12.65\nB2,đóng gói,Kho đóng gói Ea Tu,108.07,12.65\n",
 	})
 	return files

@@ -3,7 +3,8 @@
 // number and field. A report stays reachable at ?import={id} while the server keeps it (24 h);
 // the address's hash belongs to the map's view.
 import { api, upload, APIError } from './api.js';
-import { t, hasText, applyTo, formatNumber, onLangChange } from './i18n.js';
+import { t, hasText, applyTo, formatNumber, formatHectares, onLangChange } from './i18n.js';
+import { loadCrops, cropList, cropName } from './lookups.js';
 
 const STAGES = ['read', 'transform', 'validity', 'attributes', 'overlaps', 'placement', 'update', 'insert', 'indexes'];
 const POLL_MS = 400;
@@ -13,6 +14,10 @@ let map;
 let onFit;
 let polling = 0; // the job being followed; a newer one stops the older poll
 let lastJob = null;
+// autoCommit is the dry run that the form runs before every import: when it ends without
+// problems and changes no registered plot, it is committed at once; when it changes some, the
+// officer reads each change and confirms (or not).
+let autoCommit = null;
 
 const $ = (sel) => dialog.querySelector(sel);
 
@@ -39,7 +44,8 @@ function setProgress(value, text) {
 
 // The share of the work done after a progress report of the server: reading the file is the
 // first quarter (by bytes), the checks and writes the rest (by stage).
-function progressOf(p) {
+function progressOf(p, state) {
+  if (state === 'queued') return [null, t('import.stage.queued')];
   if (!p || !p.stage) return [null, ''];
   if (p.stage === 'read') {
     const share = p.size > 0 ? Math.min(1, p.bytes / p.size) : 0;
@@ -90,6 +96,51 @@ function detailTable(caption, details, cls) {
   return wrap;
 }
 
+// What an import changes in one registered plot, in words.
+function changeText(c) {
+  const parts = [c.moved_m > 0 ? t('import.change.moved', { m: formatNumber(c.moved_m, 1) }) : t('import.change.same')];
+  if (Math.abs(c.area_after_ha - c.area_before_ha) >= 0.0001) {
+    parts.push(t('import.change.area', { before: formatHectares(c.area_before_ha), after: formatHectares(c.area_after_ha) }));
+  }
+  if (c.crop_before !== c.crop_after) parts.push(t('import.change.crop', { before: cropName(c.crop_before), after: cropName(c.crop_after) }));
+  if (c.commune_before !== c.commune_after) parts.push(t('import.change.commune', { before: c.commune_before || '—', after: c.commune_after || '—' }));
+  if (c.owner_changed) parts.push(t('import.change.owner'));
+  if (c.other?.length) {
+    parts.push(t('import.change.other', { fields: c.other.map((f) => (hasText(`import.field.${f}`) ? t(`import.field.${f}`) : f)).join(', ') }));
+  }
+  return parts.join('; ');
+}
+
+// A table of the registered plots an import changes, one row each.
+function changesTable(changes) {
+  const wrap = document.createElement('section');
+  wrap.className = 'import-details changes';
+  wrap.append(cell('h3', `${t('import.changes')} (${formatNumber(changes.length)})`));
+  const table = document.createElement('table');
+  const head = document.createElement('tr');
+  head.append(cell('th', t('import.col.feature')), cell('th', t('import.col.plot')), cell('th', t('import.col.ref')), cell('th', t('import.col.change')));
+  table.append(head);
+  for (const c of changes) {
+    const tr = document.createElement('tr');
+    tr.append(cell('td', formatNumber(c.feature)), cell('td', String(c.plot)), cell('td', c.external_id), cell('td', changeText(c)));
+    table.append(tr);
+  }
+  wrap.append(table);
+  return wrap;
+}
+
+async function commit(id) {
+  autoCommit = null;
+  startStatus();
+  setProgress(null, t('import.stage.queued'));
+  try {
+    const job = await api('POST', `/api/v1/imports/${encodeURIComponent(id)}/commit`);
+    await follow(job.id);
+  } catch (err) {
+    renderReport({ filename: lastJob?.filename || '', state: 'failed', error: { code: err.code, message: err.message, details: err.details || [] } });
+  }
+}
+
 function download(job) {
   const blob = new Blob([JSON.stringify({ filename: job.filename, state: job.state, error: job.error, report: job.report }, null, 2)],
     { type: 'application/json' });
@@ -134,7 +185,16 @@ function renderReport(job) {
     summary.classList.add('bad');
   }
   out.append(summary);
+  // A dry run run before the import, whose file changes registered plots: each change, and
+  // the choice to import or not.
+  const confirming = job.state === 'done' && rep?.dry_run && autoCommit === job.id && rep.changes?.length > 0;
+  if (confirming) {
+    summary.textContent = t('import.confirmWhy', { n: formatNumber(rep.changes.length) });
+    summary.classList.remove('ok');
+    summary.classList.add('ask');
+  }
   if (rep?.repaired) out.append(cell('p', t('import.repaired', { n: formatNumber(rep.repaired) })));
+  if (rep?.changes?.length) out.append(changesTable(rep.changes));
   if (problems.length) out.append(detailTable(t('import.problems'), problems, 'problems'));
   if (rep?.warnings?.length) out.append(detailTable(t('import.warnings'), rep.warnings, 'warnings'));
   if (rep?.elapsed_ms != null) {
@@ -151,6 +211,21 @@ function renderReport(job) {
   dl.type = 'button';
   dl.addEventListener('click', () => download(job));
   actions.append(again, dl);
+  if (confirming) {
+    const no = cell('button', t('import.cancel'));
+    no.type = 'button';
+    no.className = 'import-cancel';
+    no.addEventListener('click', () => { autoCommit = null; renderReport({ ...job, cancelled: true }); });
+    const yes = cell('button', t('import.confirm', { n: formatNumber(rep.changes.length) }));
+    yes.type = 'button';
+    yes.className = 'primary import-confirm';
+    yes.addEventListener('click', () => commit(job.id));
+    actions.replaceChildren(no, yes);
+  }
+  if (job.cancelled) {
+    summary.textContent = t('import.cancelled');
+    summary.classList.remove('ok');
+  }
   if (job.state === 'done' && rep?.committed && rep.bbox && onFit) {
     const go = cell('button', t('import.show'));
     go.type = 'button';
@@ -177,12 +252,19 @@ async function follow(id) {
       return;
     }
     if (mine !== polling) return;
-    if (job.state !== 'running') {
+    if (job.state !== 'running' && job.state !== 'queued') {
+      // The check before an import: commit at once when it changes no registered plot.
+      if (autoCommit === job.id && job.state === 'done' && !(job.report?.changes?.length)) {
+        await commit(job.id);
+        return;
+      }
+      if (autoCommit === job.id && job.state !== 'done') autoCommit = null;
       renderReport(job);
       if (job.report?.committed) reloadTiles();
       return;
     }
-    setProgress(...progressOf(job.progress));
+    const [share, text] = progressOf(job.progress, job.state);
+    setProgress(share, autoCommit === job.id && text ? `${t('import.checking')}: ${text}` : text);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
@@ -190,6 +272,7 @@ async function follow(id) {
 function reset() {
   polling++;
   lastJob = null;
+  autoCommit = null;
   $('#import-form').reset();
   $('.import-report').replaceChildren();
   setAddress(null);
@@ -208,18 +291,29 @@ async function submit(e) {
   const data = new FormData(form);
   const file = data.get('file');
   if (!file || !file.name) return;
-  // The file goes last: the server reads the fields before it streams the file to disk.
+  // The file goes last: the server reads the fields before it streams the file in.
   const body = new FormData();
-  for (const k of ['on_invalid', 'province', 'srs', 'layer']) {
+  for (const k of ['on_invalid', 'province', 'srs', 'layer', 'source', 'encoding']) {
     const v = String(data.get(k) || '').trim();
     if (v) body.append(k, v);
   }
-  body.append('dry_run', data.get('dry_run') ? 'true' : 'false');
+  const plots = (data.get('layer') || 'plots') === 'plots';
+  const crop = String(data.get('crop') || '').trim();
+  if (plots && crop) body.append('set', `crop=${crop}`);
+  const mapped = ['id', 'owner', 'owner_id', 'crop', 'commune']
+    .map((f) => [f, String(data.get(`map.${f}`) || '').trim()])
+    .filter(([, col]) => plots && col && !col.includes(',') && !col.includes('='));
+  if (mapped.length) body.append('map', mapped.map(([f, col]) => `${f}=${col}`).join(','));
+  // Every import is checked first (a dry run); it is committed once its report is read, at
+  // once when it changes no registered plot.
+  const onlyCheck = Boolean(data.get('dry_run'));
+  body.append('dry_run', 'true');
   body.append('file', file, file.name);
   startStatus();
   setProgress(0, t('import.uploading', { pct: 0 }));
   try {
     const job = await upload('/api/v1/imports', body, (share) => setProgress(0.25 * share, t('import.uploading', { pct: Math.round(100 * share) })));
+    autoCommit = onlyCheck ? null : job.id;
     await follow(job.id);
   } catch (err) {
     const details = err instanceof APIError ? err.details : [];
@@ -252,9 +346,24 @@ export function initImport(theMap, button, fit) {
   onFit = fit;
   button.addEventListener('click', () => openImport());
   $('#import-form').addEventListener('submit', submit);
+  // The crops for "crop of the plots the file gives none" (a GPX walk has no attributes).
+  const cropSelect = $('select[name=crop]');
+  const fillCrops = () => {
+    const chosen = cropSelect.value;
+    cropSelect.replaceChildren(cropSelect.options[0]);
+    for (const c of cropList()) cropSelect.append(new Option(c.name, c.code));
+    cropSelect.value = chosen;
+  };
+  loadCrops().then(fillCrops);
+  // Crop and columns are for plots; facilities and boundaries have their own columns.
+  const layerSelect = $('.import-layer select');
+  const plotsOnly = () => dialog.querySelectorAll('.import-plots-only').forEach((el) => { el.hidden = layerSelect.value !== 'plots'; });
+  layerSelect.addEventListener('change', plotsOnly);
+  plotsOnly();
   dialog.addEventListener('close', () => setAddress(null));
   onLangChange(() => {
     applyTo(dialog);
+    fillCrops();
     if (lastJob) renderReport(lastJob);
   });
 }

@@ -36,6 +36,12 @@ export function cropName(code) {
   return currentLang() === 'en' ? c.name_en : c.name_vi;
 }
 
+/** The crops of the list as [{code, name}] in the current language, sorted by name. */
+export function cropList() {
+  const list = [...crops.values()].map((c) => ({ code: c.code, name: currentLang() === 'en' ? c.name_en : c.name_vi }));
+  return list.sort((a, b) => a.name.localeCompare(b.name, currentLang() === 'en' ? 'en' : 'vi'));
+}
+
 /** The status group of a code status: submitted and inspected codes count as pending. */
 export function statusGroup(status) {
   if (status === 'submitted' || status === 'inspected') return 'pending';

@@ -108,3 +108,48 @@ test('an officer registers facilities from a spreadsheet', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a second file with the same ids lists each registered plot it changes, and imports only once confirmed', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(base + '/');
+  await signIn(page, officer);
+  await page.locator('#import-button').click();
+  const dialog = page.locator('#import-dialog');
+  await dialog.locator('input[name=file]').setInputFiles(geojson('browser-import.geojson', files.changed));
+  await dialog.locator('#import-form button[type=submit]').click();
+  const ask = dialog.locator('.import-summary.ask');
+  await ask.waitFor({ timeout: 30000 });
+  assert.match(await ask.textContent(), /trùng tên nguồn và mã thửa với 1 thửa đã đăng ký.*Chưa lưu gì/);
+  const row = dialog.locator('.import-details.changes tr').nth(1);
+  assert.equal(await row.locator('td').nth(2).textContent(), 'A1');
+  assert.match(await row.locator('td').nth(3).textContent(), /^ranh giới dịch tới 1\d,\d m/, 'how far the boundary moves, in metres written the Vietnamese way');
+  await screenshot(page, 'import-confirm-vi');
+  await page.locator('[data-lang=en]').click();
+  assert.match(await row.locator('td').nth(3).textContent(), /^boundary moves up to 1\d\.\d m/);
+  await screenshot(page, 'import-confirm-en');
+  await page.locator('[data-lang=vi]').click();
+  await dialog.locator('.import-confirm').click();
+  const done = dialog.locator('.import-summary.ok');
+  await done.waitFor({ timeout: 30000 });
+  assert.equal(await done.textContent(), 'Đã nhập browser-import.geojson: thêm 0 thửa, cập nhật 1, không đổi 1, bỏ qua 0.');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a GPX walk imports from a phone, with the crop chosen in the form', async () => {
+  const { page, errors, context } = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await page.goto(base + '/');
+  await signIn(page, officer);
+  await page.locator('#import-button').click();
+  const dialog = page.locator('#import-dialog');
+  await dialog.locator('input[name=file]').setInputFiles({ name: 'duong-di-bo.gpx', mimeType: 'application/gpx+xml', buffer: Buffer.from(files.gpx) });
+  await dialog.locator('select[name=crop]').selectOption({ label: 'Cà phê' });
+  await screenshot(page, 'import-gpx-form-phone');
+  await dialog.locator('#import-form button[type=submit]').click();
+  const done = dialog.locator('.import-summary.ok');
+  await done.waitFor({ timeout: 30000 });
+  assert.equal(await done.textContent(), 'Đã nhập duong-di-bo.gpx: thêm 1 thửa, cập nhật 0, không đổi 0, bỏ qua 0.');
+  await screenshot(page, 'import-gpx-done-phone');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
