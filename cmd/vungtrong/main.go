@@ -81,6 +81,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	pf.String("database-url", "", "PostgreSQL + PostGIS server URL; empty = embedded (database.url)")
 	pf.String("log-level", "", "debug, info, warn or error (log.level)")
 	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.dbCommand(), c.demoCommand(), c.tokenCommand(), c.userCommand(), c.configCommand(), c.versionCommand(), c.importCommand())
+	root.AddCommand(c.backupCommand(), c.restoreCommand())
 	return root
 }
 
