@@ -36,6 +36,12 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request) bool {
 	if len(parts) != 4 {
 		return false
 	}
+	// The fast path skips the router's middleware: the request deadline applies here too.
+	if s.cfg.RequestTimeout > 0 {
+		ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.RequestTimeout, errDeadline)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

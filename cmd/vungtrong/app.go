@@ -117,7 +117,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 		a.Close()
 		return nil, fmt.Errorf("creating the first admin account: %w", err)
 	}
-	if a.tiles, err = postgis.Open(ctx, db.URL(), postgis.Options{MaxConns: cfg.Tiles.MaxConns}); err != nil {
+	if a.tiles, err = postgis.Open(ctx, db.URL(), postgis.Options{MaxConns: cfg.Tiles.MaxConns, StatementTimeout: cfg.Database.StatementTimeout}); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -63,26 +63,38 @@ func (db *DB) settle(tx pgx.Tx, committed bool) {
 }
 
 // ListenChanges calls fn with every change committed by any server, until ctx ends. When the
-// connection drops it reconnects, and calls gap first: changes made meanwhile were missed.
+// connection drops it reconnects, and once listening again calls gap: changes made meanwhile
+// were missed. (Not when it drops: while the database is down nothing changes, and what this
+// server has cached stays good to serve.)
 func (db *DB) ListenChanges(ctx context.Context, fn func(registry.Change), gap func()) {
 	backoff := time.Second
+	lost := false
 	for ctx.Err() == nil {
-		err := db.listen(ctx, fn)
+		err := db.listen(ctx, fn, func() {
+			if lost {
+				gap()
+				lost = false
+			}
+			backoff = time.Second
+		})
 		if ctx.Err() != nil {
 			return
 		}
-		db.log.Warn("change feed lost; reconnecting", "err", err, "in", backoff)
-		gap()
+		if !lost {
+			db.log.Warn("change feed lost; reconnecting", "err", err)
+		}
+		lost = true
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, time.Minute)
+		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
-func (db *DB) listen(ctx context.Context, fn func(registry.Change)) error {
+// listen listens for changes on a connection of its own, calling listening once it does.
+func (db *DB) listen(ctx context.Context, fn func(registry.Change), listening func()) error {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -93,6 +105,7 @@ func (db *DB) listen(ctx context.Context, fn func(registry.Change)) error {
 	if _, err := c.Exec(ctx, `LISTEN `+changeChannel); err != nil {
 		return err
 	}
+	listening()
 	for {
 		n, err := c.WaitForNotification(ctx)
 		if err != nil {

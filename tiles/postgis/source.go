@@ -44,6 +44,8 @@ func Open(ctx context.Context, url string, opts Options) (*Source, error) {
 		rp[k] = v
 	}
 	rp["statement_timeout"] = fmt.Sprint(timeout.Milliseconds())
+	// A database that does not answer fails a tile quickly instead of holding its request.
+	cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = int32(opts.MaxConns)
 	}
