@@ -56,6 +56,9 @@ type Options struct {
 	BinDir string
 	// Logger receives one line per lifecycle step. Nil discards.
 	Logger *slog.Logger
+	// Settings are more server settings, written with the cluster's own (e.g. a replica's
+	// recovery_min_apply_delay).
+	Settings map[string]string
 }
 
 // Cluster is one private PostgreSQL cluster.
@@ -66,6 +69,7 @@ type Cluster struct {
 	throwaway bool
 	log       *slog.Logger
 	owner     *osUser // nil when running as the current (non-root) user
+	settings  map[string]string
 }
 
 type osUser struct {
@@ -93,7 +97,7 @@ func New(opts Options) (*Cluster, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Cluster{dir: dir, binDir: bin, throwaway: opts.Throwaway, log: log}
+	c := &Cluster{dir: dir, binDir: bin, throwaway: opts.Throwaway, log: log, settings: opts.Settings}
 	c.socketDir = filepath.Join(dir, "run")
 	if len(c.socketDir)+len("/.s.PGSQL.5432") > maxSocketPath {
 		// The data directory is too deep for a socket path: use a short private directory in
@@ -229,6 +233,42 @@ func StartThrowaway(ctx context.Context, dir string) (c *Cluster, stop func(), e
 	}, nil
 }
 
+// Replicate makes a streaming replica of the running cluster in dir (pg_basebackup, which
+// writes the standby's connection to this cluster) and starts it, with its own socket and
+// opts' settings. Stop or Remove it like any cluster.
+func (c *Cluster) Replicate(ctx context.Context, opts Options) (*Cluster, error) {
+	opts.BinDir = cmpOr(opts.BinDir, c.binDir)
+	opts.Throwaway = opts.Throwaway || c.throwaway
+	if opts.Logger == nil {
+		opts.Logger = c.log
+	}
+	r, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.prepareDirs(); err != nil {
+		return nil, err
+	}
+	if !r.Initialized() {
+		r.log.Info("copying the cluster for a streaming replica", "from", c.dir, "to", r.dir)
+		if err := r.run(ctx, "pg_basebackup", "-D", r.DataDir(), "-R", "-X", "stream", "-c", "fast",
+			"-h", c.socketDir, "-p", strconv.Itoa(port), "-U", Superuser); err != nil {
+			return nil, fmt.Errorf("pgcluster: pg_basebackup: %w", err)
+		}
+	}
+	if _, err := r.Start(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // Stop stops the server with a fast shutdown (open sessions are ended, data is flushed).
 // Stopping a server that is not running is not an error.
 func (c *Cluster) Stop(ctx context.Context) error {
@@ -330,8 +370,21 @@ func (c *Cluster) writeConfig() error {
 	fmt.Fprintf(&b, "shared_buffers = '256MB'\n")
 	fmt.Fprintf(&b, "timezone = 'Asia/Ho_Chi_Minh'\n")
 	fmt.Fprintf(&b, "log_timezone = 'Asia/Ho_Chi_Minh'\n")
+	// Errors are logged without their DETAIL, HINT, QUERY and CONTEXT lines, nor the statement:
+	// a unique violation's detail names the value (a citizen ID, a phone number), which must
+	// never reach a log.
+	fmt.Fprintf(&b, "log_error_verbosity = terse\n")
+	fmt.Fprintf(&b, "log_min_error_statement = panic\n")
 	if c.throwaway {
 		fmt.Fprintf(&b, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n")
+	}
+	keys := make([]string, 0, len(c.settings))
+	for k := range c.settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s = '%s'\n", k, strings.ReplaceAll(c.settings[k], "'", "''"))
 	}
 	path := filepath.Join(c.DataDir(), "vungtrong.conf")
 	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {

@@ -18,4 +18,8 @@ const (
 type Change struct {
 	Kind string
 	BBox orb.Bound
+	// LSN is a position in the primary database's write-ahead log at or after the change's
+	// commit, when the store tracks it (for a read replica to have replayed before it shows the
+	// change); 0 otherwise.
+	LSN uint64
 }

@@ -117,21 +117,42 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 		a.Close()
 		return nil, fmt.Errorf("creating the first admin account: %w", err)
 	}
-	if a.tiles, err = postgis.Open(ctx, db.URL(), postgis.Options{MaxConns: cfg.Tiles.MaxConns, StatementTimeout: cfg.Database.StatementTimeout}); err != nil {
+	// With a read replica, tiles and anonymous reads go to it; writes, the editors' reads and
+	// the change feed stay on the primary.
+	if cfg.Database.ReadURL != "" {
+		if err := db.OpenReplica(ctx, cfg.Database.ReadURL, cfg.Database.MaxConns); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	if a.tiles, err = postgis.Open(ctx, db.URL(), postgis.Options{MaxConns: cfg.Tiles.MaxConns, StatementTimeout: cfg.Database.StatementTimeout,
+		ReplicaURL: cfg.Database.ReadURL}); err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.cache = tiles.NewCache(int64(cfg.Tiles.CacheMB) << 20)
 	// Tiles a write touches are forgotten at once on this server, and through the database's
-	// change feed on every other one (and here too: forgetting twice is harmless).
+	// change feed on every other one (and here too: forgetting twice is harmless). A tile
+	// rendered afterwards must show the change: from the replica only once it has replayed it.
+	forget := func(c registry.Change) {
+		if c.LSN != 0 {
+			a.tiles.Require(c.LSN)
+		}
+		a.cache.Invalidate(c.Kind, c.BBox)
+	}
 	db.OnCommit(func(changes []registry.Change) {
 		for _, c := range changes {
-			a.cache.Invalidate(c.Kind, c.BBox)
+			forget(c)
 		}
 	})
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopFeed = stopFeed
-	go db.ListenChanges(feedCtx, func(c registry.Change) { a.cache.Invalidate(c.Kind, c.BBox) }, a.cache.Flush)
+	go db.ListenChanges(feedCtx, forget, func() {
+		if db.TrackLSN {
+			a.tiles.Require(db.PrimaryLSN())
+		}
+		a.cache.Flush()
+	})
 	// Imports of uploads (and later other work) run as jobs in the database, on whichever server
 	// takes them.
 	fi := &fileImporter{db: db, cfg: cfg}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"math"
 
 	"time"
 
@@ -53,6 +54,12 @@ func (db *DB) settle(tx pgx.Tx, committed bool) {
 	db.pendingMu.Unlock()
 	if !committed || len(changes) == 0 {
 		return
+	}
+	if db.TrackLSN {
+		lsn := db.currentLSN(db.Pool)
+		for i := range changes {
+			changes[i].LSN = lsn
+		}
 	}
 	db.hooksMu.Lock()
 	hooks := append([]func([]registry.Change){}, db.hooks...)
@@ -119,8 +126,32 @@ func (db *DB) listen(ctx context.Context, fn func(registry.Change), listening fu
 			db.log.Error("bad change notification", "err", err)
 			continue
 		}
-		fn(registry.Change{Kind: p.K, BBox: orb.Bound{Min: orb.Point{p.B[0], p.B[1]}, Max: orb.Point{p.B[2], p.B[3]}}})
+		var lsn uint64
+		if db.TrackLSN {
+			// Read after the notification arrived, so after the change's commit.
+			lsn = db.currentLSN(c)
+		}
+		fn(registry.Change{Kind: p.K, BBox: orb.Bound{Min: orb.Point{p.B[0], p.B[1]}, Max: orb.Point{p.B[2], p.B[3]}}, LSN: lsn})
 	}
+}
+
+// PrimaryLSN returns the primary's current write-ahead log position, in bytes (see Change.LSN).
+func (db *DB) PrimaryLSN() uint64 { return db.currentLSN(db.Pool) }
+
+// currentLSN returns the primary's current write-ahead log position, in bytes; after a commit
+// it is at or past the commit's record. On failure it returns the largest position, so that a
+// replica is never trusted with what it may not have.
+func (db *DB) currentLSN(q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var lsn int64
+	if err := q.QueryRow(ctx, `SELECT (pg_current_wal_insert_lsn() - '0/0')::bigint`).Scan(&lsn); err != nil {
+		db.log.Warn("reading the primary's log position", "err", err)
+		return math.MaxUint64
+	}
+	return uint64(lsn)
 }
 
 // bounds returns the bound of geometries, for changed.

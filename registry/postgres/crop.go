@@ -21,7 +21,7 @@ func NewCropService(db *DB) *CropService { return &CropService{db: db} }
 
 // ListCrops returns every crop, by Vietnamese name.
 func (s *CropService) ListCrops(ctx context.Context) ([]registry.Crop, error) {
-	return listCrops(ctx, s.db.Pool)
+	return listCrops(ctx, s.db.reader(ctx))
 }
 
 func listCrops(ctx context.Context, q querier) ([]registry.Crop, error) {

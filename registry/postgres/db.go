@@ -37,6 +37,11 @@ type DB struct {
 	// backends are the server process ids of the pool's connections: the change feed skips
 	// what they sent, which the OnCommit hooks have already seen.
 	backends sync.Map
+	// Read is a pool on a streaming replica for anonymous reads (nil: they use Pool).
+	Read *pgxpool.Pool
+	// TrackLSN makes every Change carry the primary's log position after its commit, for a
+	// read replica to have replayed before it shows the change.
+	TrackLSN bool
 }
 
 // Options tune Open.
@@ -106,7 +111,55 @@ func errWithoutSecret(err error) error {
 func (db *DB) URL() string { return db.Pool.Config().ConnString() }
 
 // Close closes the pool.
-func (db *DB) Close() { db.Pool.Close() }
+func (db *DB) Close() {
+	db.Pool.Close()
+	if db.Read != nil {
+		db.Read.Close()
+	}
+}
+
+// OpenReplica connects the anonymous reads to a streaming replica at url, and makes changes
+// carry the primary's log position (see TrackLSN).
+func (db *DB) OpenReplica(ctx context.Context, url string, maxConns int) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("database.read_url is not valid: %w", errWithoutSecret(err))
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "vungtrong-read"
+	for k, v := range db.Pool.Config().ConnConfig.RuntimeParams {
+		if k == "statement_timeout" {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
+	cfg.ConnConfig.ConnectTimeout = db.Pool.Config().ConnConfig.ConnectTimeout
+	if maxConns > 0 {
+		cfg.MaxConns = int32(maxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("read replica: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return fmt.Errorf("cannot reach the read replica %q on %s: %w", cfg.ConnConfig.Database, cfg.ConnConfig.Host, errWithoutSecret(err))
+	}
+	db.Read, db.TrackLSN = pool, true
+	return nil
+}
+
+// reader is where a read of the caller goes: the replica for anonymous callers when there is
+// one (a public page may be a moment behind), the primary for everyone else (an editor reads
+// what they just wrote).
+func (db *DB) reader(ctx context.Context) querier {
+	if db.Read != nil {
+		if a, _ := registry.ActorFromContext(ctx); a.Anonymous() {
+			return db.Read
+		}
+	}
+	return db.Pool
+}
 
 // Ping checks that the database answers (readiness).
 func (db *DB) Ping(ctx context.Context) error {

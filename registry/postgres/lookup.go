@@ -73,19 +73,19 @@ func placeNames(ctx context.Context, q querier, province, commune string) regist
 // see (the caller checks that first).
 func (s *LookupService) PlotContext(ctx context.Context, plotID int64) (*registry.PlotContext, error) {
 	var province, commune string
-	err := s.db.Pool.QueryRow(ctx, `SELECT COALESCE(province_code, ''), COALESCE(commune_code, '') FROM plot WHERE id = $1 AND deleted_at IS NULL`, plotID).Scan(&province, &commune)
+	err := s.db.reader(ctx).QueryRow(ctx, `SELECT COALESCE(province_code, ''), COALESCE(commune_code, '') FROM plot WHERE id = $1 AND deleted_at IS NULL`, plotID).Scan(&province, &commune)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", plotID)
 	} else if err != nil {
 		return nil, err
 	}
-	pc := &registry.PlotContext{PlaceNames: placeNames(ctx, s.db.Pool, province, commune)}
+	pc := &registry.PlotContext{PlaceNames: placeNames(ctx, s.db.reader(ctx), province, commune)}
 	var area registry.AreaRef
-	err = s.db.Pool.QueryRow(ctx, `
+	err = s.db.reader(ctx).QueryRow(ctx, `
 		SELECT g.id, g.name FROM growing_area_plot m JOIN growing_area g ON g.id = m.growing_area_id AND g.deleted_at IS NULL
 		WHERE m.plot_id = $1 AND m.removed_at IS NULL`, plotID).Scan(&area.ID, &area.Name)
 	if err == nil {
-		if area.Codes, err = codesOf(ctx, s.db.Pool, "growing_area_id", area.ID); err != nil {
+		if area.Codes, err = codesOf(ctx, s.db.reader(ctx), "growing_area_id", area.ID); err != nil {
 			return nil, err
 		}
 		pc.GrowingArea = &area
@@ -100,7 +100,7 @@ func (s *LookupService) FindGrowingArea(ctx context.Context, id int64) (*registr
 	g := &registry.GrowingAreaView{ID: id}
 	var province, commune string
 	var minX, minY, maxX, maxY *float64
-	err := s.db.Pool.QueryRow(ctx, `
+	err := s.db.reader(ctx).QueryRow(ctx, `
 		SELECT g.name, g.crops, g.province_code, COALESCE(g.commune_code, ''), g.area_ha, g.plot_count, g.household_count,
 		       COALESCE((SELECT r.name FROM producer r WHERE r.id = g.registrant_id AND r.kind <> 'household'), ''),
 		       (SELECT max(i.inspected_on)::timestamptz FROM inspection i WHERE i.growing_area_id = g.id),
@@ -113,20 +113,20 @@ func (s *LookupService) FindGrowingArea(ctx context.Context, id int64) (*registr
 	} else if err != nil {
 		return nil, err
 	}
-	g.PlaceNames = placeNames(ctx, s.db.Pool, province, commune)
+	g.PlaceNames = placeNames(ctx, s.db.reader(ctx), province, commune)
 	if minX != nil {
 		g.BBox = &orb.Bound{Min: orb.Point{*minX, *minY}, Max: orb.Point{*maxX, *maxY}}
 	}
-	if g.Codes, err = codesOf(ctx, s.db.Pool, "growing_area_id", id); err != nil {
+	if g.Codes, err = codesOf(ctx, s.db.reader(ctx), "growing_area_id", id); err != nil {
 		return nil, err
 	}
-	g.PackingHouses, err = areaRefs(ctx, s.db.Pool, `SELECT h.id, h.name FROM packing_house_growing_area l JOIN packing_house h ON h.id = l.packing_house_id AND h.deleted_at IS NULL
+	g.PackingHouses, err = areaRefs(ctx, s.db.reader(ctx), `SELECT h.id, h.name FROM packing_house_growing_area l JOIN packing_house h ON h.id = l.packing_house_id AND h.deleted_at IS NULL
 		WHERE l.growing_area_id = $1 ORDER BY h.name`, id)
 	if err != nil {
 		return nil, err
 	}
 	for i := range g.PackingHouses {
-		if g.PackingHouses[i].Codes, err = codesOf(ctx, s.db.Pool, "packing_house_id", g.PackingHouses[i].ID); err != nil {
+		if g.PackingHouses[i].Codes, err = codesOf(ctx, s.db.reader(ctx), "packing_house_id", g.PackingHouses[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -137,7 +137,7 @@ func (s *LookupService) FindGrowingArea(ctx context.Context, id int64) (*registr
 func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*registry.PackingHouseView, error) {
 	h := &registry.PackingHouseView{ID: id}
 	var province, commune string
-	err := s.db.Pool.QueryRow(ctx, `
+	err := s.db.reader(ctx).QueryRow(ctx, `
 		SELECT h.name, h.province_code, COALESCE(h.commune_code, ''), ST_X(h.location), ST_Y(h.location),
 		       COALESCE((SELECT o.name FROM producer o WHERE o.id = h.operator_id AND o.kind <> 'household'), '')
 		FROM packing_house h WHERE h.id = $1 AND h.deleted_at IS NULL`, id).
@@ -147,13 +147,13 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 	} else if err != nil {
 		return nil, err
 	}
-	h.PlaceNames = placeNames(ctx, s.db.Pool, province, commune)
+	h.PlaceNames = placeNames(ctx, s.db.reader(ctx), province, commune)
 	b := orb.Bound{Min: h.Location, Max: h.Location}
 	h.BBox = &b
-	if h.Codes, err = codesOf(ctx, s.db.Pool, "packing_house_id", id); err != nil {
+	if h.Codes, err = codesOf(ctx, s.db.reader(ctx), "packing_house_id", id); err != nil {
 		return nil, err
 	}
-	h.GrowingAreas, err = areaRefs(ctx, s.db.Pool, `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
+	h.GrowingAreas, err = areaRefs(ctx, s.db.reader(ctx), `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
 		WHERE l.packing_house_id = $1 ORDER BY g.name`, id)
 	return h, err
 }
@@ -179,7 +179,7 @@ func codeKey(s string) string {
 func (s *LookupService) LookupCode(ctx context.Context, code string) (*registry.CodeLookup, error) {
 	var area, house *int64
 	var c registry.CodeRef
-	err := s.db.Pool.QueryRow(ctx, `SELECT `+codeColumns+`, m.growing_area_id, m.packing_house_id FROM market_code m WHERE m.code_key = $1`, codeKey(code)).
+	err := s.db.reader(ctx).QueryRow(ctx, `SELECT `+codeColumns+`, m.growing_area_id, m.packing_house_id FROM market_code m WHERE m.code_key = $1`, codeKey(code)).
 		Scan(&c.ID, &c.Code, &c.Market, &c.Status, &c.StatusReason, &c.ValidFrom, &c.ValidTo, &c.Document, &c.Authority, &area, &house)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, registry.Errorf(registry.ENOTFOUND, "no code %q is registered: check it letter by letter (a code looks like VN-DLOR-0017)", code)
@@ -204,7 +204,7 @@ func (s *LookupService) Search(ctx context.Context, q string, limit int) ([]regi
 	limit = max(1, min(limit, 50))
 	var out []registry.SearchResult
 	add := func(sql string, args ...any) error {
-		rows, err := s.db.Pool.Query(ctx, sql, args...)
+		rows, err := s.db.reader(ctx).Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}

@@ -91,7 +91,7 @@ func findPlot(ctx context.Context, q querier, id int64) (*registry.Plot, registr
 // at all (a farmer, someone else's plot), the public view without owner or cadastral numbers
 // when it may not see those.
 func (s *PlotService) FindPlotByID(ctx context.Context, id int64) (*registry.Plot, error) {
-	p, place, err := findPlot(ctx, s.db.Pool, id)
+	p, place, err := findPlot(ctx, s.db.reader(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 		where = append(where, "p.commune_code = "+arg(f.CommuneCode))
 	}
 	if f.Crop != "" {
-		code, err := resolveCrop(ctx, s.db.Pool, f.Crop)
+		code, err := resolveCrop(ctx, s.db.reader(ctx), f.Crop)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 		where = append(where, "p.producer_id = "+arg(f.ProducerID))
 	}
 	q := plotSelect + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY p.id LIMIT ` + arg(limit+1)
-	rows, err := s.db.Pool.Query(ctx, q, args...)
+	rows, err := s.db.reader(ctx).Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +382,7 @@ func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) e
 
 // PlotHistory returns the earlier versions of a live plot, newest first.
 func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Plot, error) {
-	_, place, err := findPlot(ctx, s.db.Pool, id)
+	_, place, err := findPlot(ctx, s.db.reader(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +392,7 @@ func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Pl
 		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
 	}
 	redact := access == registry.AccessPublic
-	rows, err := s.db.Pool.Query(ctx, `
+	rows, err := s.db.reader(ctx).Query(ctx, `
 		SELECT plot_id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
 		       COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
 		       COALESCE(cadastral_parcel, ''), COALESCE(land_cert_no, ''), source, COALESCE(external_id, ''),

@@ -67,7 +67,7 @@ func visibleProducer(ctx context.Context, p *registry.Producer) (*registry.Produ
 // FindProducerByID returns a live producer as the caller may see it: ENOTFOUND when it may not
 // see it at all, the public view without personal data when it may not see those.
 func (s *ProducerService) FindProducerByID(ctx context.Context, id int64) (*registry.Producer, error) {
-	p, err := findProducer(ctx, s.db.Pool, id)
+	p, err := findProducer(ctx, s.db.reader(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *ProducerService) FindProducers(ctx context.Context, f registry.Producer
 	if f.CooperativeID != 0 {
 		where = append(where, "cooperative_id = "+arg(f.CooperativeID))
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+producerColumns+` FROM producer WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT `+arg(limit+1), args...)
+	rows, err := s.db.reader(ctx).Query(ctx, `SELECT `+producerColumns+` FROM producer WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT `+arg(limit+1), args...)
 	if err != nil {
 		return nil, err
 	}

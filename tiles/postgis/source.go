@@ -6,18 +6,26 @@
 package postgis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/vungtrong/vungtrong/tiles"
 )
 
-// Source renders tiles from the registry's database.
+// Source renders tiles from the registry's database, or from a streaming replica of it.
 type Source struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	replica *pgxpool.Pool
+	wait    time.Duration
+	// need is the primary's log position the tiles must show (Require); replayed the highest
+	// one the replica is known to have replayed.
+	need, replayed atomic.Uint64
+	fellBack       atomic.Int64
 }
 
 // Options tune the tile connections.
@@ -26,10 +34,31 @@ type Options struct {
 	MaxConns int
 	// StatementTimeout stops a tile query that runs away (default 30 s).
 	StatementTimeout time.Duration
+	// ReplicaURL, when set, is a streaming replica of url that renders the tiles: the primary
+	// renders only those the replica has not caught up for yet (see Require).
+	ReplicaURL string
+	// ReplicaWait is how long a tile waits for the replica to replay a change it needs before
+	// the primary renders it instead (default 100 ms).
+	ReplicaWait time.Duration
 }
 
-// Open opens a pool of tile connections to the database at url.
+// Open opens a pool of tile connections to the database at url (and to its replica).
 func Open(ctx context.Context, url string, opts Options) (*Source, error) {
+	pool, err := openPool(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{pool: pool, wait: cmp.Or(opts.ReplicaWait, 100*time.Millisecond)}
+	if opts.ReplicaURL != "" {
+		if s.replica, err = openPool(ctx, opts.ReplicaURL, opts); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func openPool(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("tiles: database URL: %w", err)
@@ -53,7 +82,7 @@ func Open(ctx context.Context, url string, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tiles: %w", err)
 	}
-	return &Source{pool: pool}, nil
+	return pool, nil
 }
 
 // Settings are the session settings of the tile connections: JIT and parallel gather cost a
@@ -63,8 +92,25 @@ func Settings() map[string]string {
 	return map[string]string{"jit": "off", "max_parallel_workers_per_gather": "0", "plan_cache_mode": "force_generic_plan"}
 }
 
-// Close closes the pool.
-func (s *Source) Close() { s.pool.Close() }
+// Close closes the pools.
+func (s *Source) Close() {
+	s.pool.Close()
+	if s.replica != nil {
+		s.replica.Close()
+	}
+}
+
+// Require says that tiles rendered from now on must show the primary's changes up to lsn (a
+// position in its write-ahead log, in bytes): the replica renders a tile only once it has
+// replayed that far. Call it before the cache forgets the tiles of the change.
+func (s *Source) Require(lsn uint64) {
+	for {
+		cur := s.need.Load()
+		if lsn <= cur || s.need.CompareAndSwap(cur, lsn) {
+			return
+		}
+	}
+}
 
 // Tile renders one tile of a layer: an MVT, empty when the tile has no features.
 func (s *Source) Tile(ctx context.Context, layer string, t tiles.ID) ([]byte, error) {
@@ -73,7 +119,7 @@ func (s *Source) Tile(ctx context.Context, layer string, t tiles.ID) ([]byte, er
 		return nil, err
 	}
 	var mvt []byte
-	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&mvt); err != nil {
+	if err := s.pick(ctx).QueryRow(ctx, sql, args...).Scan(&mvt); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -81,6 +127,48 @@ func (s *Source) Tile(ctx context.Context, layer string, t tiles.ID) ([]byte, er
 	}
 	return mvt, nil
 }
+
+// pick returns the pool to render a tile with: the replica once it has replayed every change
+// required (waiting for it a little), else the primary.
+func (s *Source) pick(ctx context.Context) *pgxpool.Pool {
+	if s.replica == nil {
+		return s.pool
+	}
+	need := s.need.Load()
+	if need <= s.replayed.Load() {
+		return s.replica
+	}
+	deadline := time.Now().Add(s.wait)
+	for {
+		var at *int64
+		// NULL when the "replica" is not in recovery (a primary given as read URL): it has all.
+		err := s.replica.QueryRow(ctx, `SELECT (pg_last_wal_replay_lsn() - '0/0')::bigint`).Scan(&at)
+		if err != nil {
+			return s.pool
+		}
+		if at == nil || uint64(*at) >= need {
+			for {
+				cur := s.replayed.Load()
+				if need <= cur || s.replayed.CompareAndSwap(cur, need) {
+					break
+				}
+			}
+			return s.replica
+		}
+		if time.Now().After(deadline) {
+			s.fellBack.Add(1)
+			return s.pool
+		}
+		select {
+		case <-ctx.Done():
+			return s.pool
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// FellBack returns how many tiles the primary rendered because the replica lagged.
+func (s *Source) FellBack() int64 { return s.fellBack.Load() }
 
 // ErrUnknownLayer is returned for a layer the source has no query for.
 var ErrUnknownLayer = errors.New("tiles/postgis: unknown layer")
