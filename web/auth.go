@@ -81,6 +81,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	sess, u, err := s.svc.Auth.Login(r.Context(), in.Login, in.Password, s.clientAddr(r))
 	if err != nil {
+		s.svc.Metrics.loginFailed("password", err)
 		return err
 	}
 	return s.startSession(w, r, sess, u)
@@ -120,6 +121,7 @@ func (s *Server) handleCodeLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	sess, u, err := s.svc.Auth.LoginWithCode(r.Context(), in.Phone, in.Code, s.clientAddr(r))
 	if err != nil {
+		s.svc.Metrics.loginFailed("code", err)
 		return err
 	}
 	return s.startSession(w, r, sess, u)
@@ -178,6 +180,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		}
 	}
 	if err := s.svc.Auth.ChangePassword(r.Context(), in.Current, in.New, s.clientAddr(r), keep); err != nil {
+		s.svc.Metrics.loginFailed("password_change", err)
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -58,6 +59,13 @@ func (sr *statusRecorder) Write(b []byte) (int, error) {
 
 func (sr *statusRecorder) Unwrap() http.ResponseWriter { return sr.ResponseWriter }
 
+// Flush sends what is buffered (a tile goes out before it is compressed for the cache).
+func (sr *statusRecorder) Flush() {
+	if f, ok := sr.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // logActorKey carries, down the middleware chain, where authenticate writes the actor for the
 // access log line written on the way back up.
 type logActorKey struct{}
@@ -70,6 +78,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		actor := new(registry.Actor)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), logActorKey{}, actor)))
+		s.svc.Metrics.observe(r.Method, routeOf(r), cmp.Or(rec.status, http.StatusOK), time.Since(start))
 		level := slog.LevelInfo
 		if rec.status < 400 && strings.HasPrefix(r.URL.Path, "/tiles/") {
 			level = slog.LevelDebug // a map asks for dozens of tiles a second

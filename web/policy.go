@@ -28,6 +28,8 @@ var (
 var routePolicy = map[string][]string{
 	"GET /healthz": {anyone},
 	"GET /readyz":  {anyone},
+	// The monitoring system's; the handler admits allowed networks and administrators.
+	"GET /metrics": {anyone},
 	"GET /*":       {anyone}, // the web map's files
 
 	"GET /api/v1/crops": {anyone},

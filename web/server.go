@@ -91,6 +91,8 @@ type Services struct {
 	// Unavailable reports whether an error means the database cannot be reached (down,
 	// restarting, hung): such requests answer 503 with Retry-After.
 	Unavailable func(error) bool
+	// Metrics, when set, counts requests and sign-in failures and serves /metrics.
+	Metrics *Metrics
 }
 
 // Server is the registry's HTTP handler.
@@ -116,6 +118,15 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst),
 		tileLimiter: newAddrLimiter(cfg.TileRate, cfg.TileBurst), tileCache: svc.TileCache, csp: contentSecurityPolicy(cfg.Map)}
 	s.outage = outage{log: log, ready: svc.Ready}
+	if m := svc.Metrics; m != nil {
+		s.outage.onChange = func(down bool) {
+			if down {
+				m.databaseUp.Set(0)
+			} else {
+				m.databaseUp.Set(1)
+			}
+		}
+	}
 	s.tileCacheControl = "public, no-cache"
 	if cfg.TileMaxAge > 0 {
 		s.tileCacheControl = "public, max-age=" + strconv.Itoa(int(cfg.TileMaxAge.Seconds()))
@@ -165,6 +176,7 @@ func (s *Server) routes() chi.Router {
 	}))
 	get, post, put, patch, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete
 	s.handle(r, get, "/healthz", s.handleHealthz)
+	s.handle(r, get, "/metrics", s.handleMetrics)
 	s.handle(r, get, "/readyz", s.handleReadyz)
 	s.handle(r, get, "/api/v1/crops", s.handleCropList)
 

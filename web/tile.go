@@ -1,12 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/vungtrong/vungtrong/registry"
@@ -50,10 +52,13 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request) bool {
 			s.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
 		}
 	}()
-	if err := s.tile(w, r, parts[0], parts[1], parts[2], parts[3]); err != nil {
-		s.writeError(w, r, err)
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", StatusOf(err))
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	if err := s.tile(rec, r, parts[0], parts[1], parts[2], parts[3]); err != nil {
+		s.writeError(rec, r, err)
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
 	}
+	s.svc.Metrics.observe(r.Method, tileRoute[len("GET "):], cmp.Or(rec.status, http.StatusOK), time.Since(start))
 	return true
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/vungtrong/vungtrong/pgcluster"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/registry/postgres"
@@ -93,6 +95,8 @@ type App struct {
 	basemapStyle map[string]any
 	stopFeed     context.CancelFunc
 	jobs         *postgres.Jobs
+	metrics      *web.Metrics
+	importsEnded *prometheus.CounterVec
 }
 
 // OpenApp opens the database, migrates it and, when there is no account yet, creates the first
@@ -156,7 +160,10 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 	// Imports of uploads (and later other work) run as jobs in the database, on whichever server
 	// takes them.
 	fi := &fileImporter{db: db, cfg: cfg}
-	if a.jobs, err = postgres.NewJobs(db, postgres.JobsOptions{Run: fi.runUpload, Logger: log}); err != nil {
+	a.importsEnded = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vungtrong_import_jobs_total",
+		Help: "Imports of uploaded files this server ran, by how they ended (done, failed)."}, []string{"state"})
+	if a.jobs, err = postgres.NewJobs(db, postgres.JobsOptions{Run: fi.runUpload, Logger: log,
+		OnImportEnd: func(state string) { a.importsEnded.WithLabelValues(state).Inc() }}); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -168,6 +175,10 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 		if a.basemapStyle, err = loadStyle(ctx, cfg.Map.BasemapStyle); err != nil {
 			log.Warn("map.basemap_style could not be read; the map uses the plain background", "err", err)
 		}
+	}
+	if err := a.registerMetrics(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	if created && madeUp {
 		fmt.Fprintf(out, "\n  The first account has been created. Sign in with\n      user name: admin\n      password:  %s\n  This password is shown once and must be changed at first sign-in.\n\n", password)
@@ -230,7 +241,42 @@ func (a *App) Handler() http.Handler {
 		MapExtent:   a.db.PlotExtent,
 		Ready:       a.db.Ping,
 		Unavailable: postgres.IsUnavailable,
+		Metrics:     a.metrics,
 	}, a.log)
+}
+
+// registerMetrics gathers what /metrics shows: the HTTP layer's own, the database pools, the
+// tile cache, the import jobs, and the Go runtime and process.
+func (a *App) registerMetrics() error {
+	m, err := web.NewMetrics(a.cfg.Metrics.AllowFrom)
+	if err != nil {
+		return err
+	}
+	pools := postgres.PoolCollector{"primary": a.db.Pool, "read": a.db.Read}
+	for k, v := range a.tiles.Pools() {
+		pools[k] = v
+	}
+	cache := func(name, help string, counter bool, v func(tiles.Stats) int64) prometheus.Collector {
+		f := func() float64 { return float64(v(a.cache.Stats())) }
+		if counter {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+		}
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), pools, a.importsEnded,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vungtrong_import_jobs_running", Help: "Imports this server is running."},
+			func() float64 { return float64(a.jobs.Running()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "vungtrong_tile_replica_fallbacks_total",
+			Help: "Tiles the primary drew because the read replica had not replayed a change yet."}, func() float64 { return float64(a.tiles.FellBack()) }),
+		cache("vungtrong_tile_cache_hits_total", "Tiles answered from the cache.", true, func(s tiles.Stats) int64 { return s.Hits }),
+		cache("vungtrong_tile_cache_misses_total", "Tiles the cache did not hold.", true, func(s tiles.Stats) int64 { return s.Misses }),
+		cache("vungtrong_tile_cache_evictions_total", "Tiles forgotten to stay within the cache's memory.", true, func(s tiles.Stats) int64 { return s.Evictions }),
+		cache("vungtrong_tile_cache_entries", "Tiles in the cache.", false, func(s tiles.Stats) int64 { return s.Entries }),
+		cache("vungtrong_tile_cache_bytes", "Memory the cached tiles take.", false, func(s tiles.Stats) int64 { return s.Bytes }),
+	)
+	a.metrics = m
+	return nil
 }
 
 // Serve serves HTTP until ctx is done, then shuts down gracefully.

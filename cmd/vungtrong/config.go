@@ -65,6 +65,9 @@ type Config struct {
 		BasemapRasterAttribution string
 		BasemapStyle             string
 	}
+	Metrics struct {
+		AllowFrom []string
+	}
 	Auth struct {
 		SessionTTL       time.Duration
 		LoginMaxFailures int
@@ -291,6 +294,20 @@ var configKeys = []configKey{
 		func(c *Config, v string) error { c.Map.BasemapRasterAttribution = v; return nil }},
 	{"map.basemap_style", "", "a MapLibre style (URL or file) whose layers go under the registry's, e.g. a vector basemap; read at start", "empty, an http(s) URL or a file path",
 		func(c *Config, v string) error { c.Map.BasemapStyle = v; return nil }},
+	{"metrics.allow_from", "127.0.0.0/8,::1/128", "networks whose clients may read /metrics without signing in as an administrator (the monitoring system's)", "comma-separated CIDR networks, e.g. 10.0.0.0/8,127.0.0.0/8; empty: administrators only",
+		func(c *Config, v string) error {
+			c.Metrics.AllowFrom = nil
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n == "" {
+					continue
+				}
+				if _, _, err := net.ParseCIDR(n); err != nil {
+					return errBadValue
+				}
+				c.Metrics.AllowFrom = append(c.Metrics.AllowFrom, n)
+			}
+			return nil
+		}},
 	{"auth.session_ttl", "12h", "how long a web sign-in lasts", "a duration of at least 1m, such as 12h",
 		duration(func(c *Config) *time.Duration { return &c.Auth.SessionTTL }, time.Minute)},
 	{"auth.login_max_failures", "10", "failed sign-ins of one account, or from one address, that block further tries until auth.login_window ends", "a whole number >= 1",

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,7 +85,11 @@ type Jobs struct {
 	log     *slog.Logger
 	host    string
 	tempDir string
+	running atomic.Int64
 }
+
+// Running returns how many imports this server is running now.
+func (j *Jobs) Running() int64 { return j.running.Load() }
 
 var _ registry.ImportJobService = (*Jobs)(nil)
 
@@ -395,6 +400,8 @@ func (j *Jobs) run(ctx context.Context, id string) error {
 	if err := json.Unmarshal(request, &req); err != nil {
 		return err
 	}
+	j.running.Add(1)
+	defer j.running.Add(-1)
 	actor, err := j.actorOf(ctx, ownerKind, owner, ownerID)
 	var rep *registry.ImportReport
 	progress := j.progressWriter(id)

@@ -167,6 +167,11 @@ func (s *Source) pick(ctx context.Context) *pgxpool.Pool {
 	}
 }
 
+// Pools returns the source's connection pools by name, for metrics.
+func (s *Source) Pools() map[string]*pgxpool.Pool {
+	return map[string]*pgxpool.Pool{"tiles": s.pool, "tiles_replica": s.replica}
+}
+
 // FellBack returns how many tiles the primary rendered because the replica lagged.
 func (s *Source) FellBack() int64 { return s.fellBack.Load() }
 

@@ -31,6 +31,11 @@ export async function openPage(browser, opts = {}) {
   const context = await browser.newContext({ locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh', ...opts });
   const page = await context.newPage();
   const errors = [];
+  // Anything the Content-Security-Policy blocks (MapLibre's worker, an image, a style) is an
+  // error of the page: every test that checks errors checks the CSP too.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`));
+  });
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   return { context, page, errors };

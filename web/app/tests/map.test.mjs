@@ -204,3 +204,18 @@ test('a farmer who signs in sees their own plot outlined and can go to it', asyn
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the page runs under a Content-Security-Policy that blocks inline scripts, and the map still draws', async () => {
+  const { page, errors, context } = await openPage(browser);
+  const res = await page.goto(base + '/');
+  assert.match(res.headers()['content-security-policy'] || '', /worker-src 'self' blob:/);
+  await page.waitForFunction(() => document.querySelector('#map canvas'), null, { timeout: 15000 });
+  assert.deepEqual(errors, [], 'the map (and its blob: worker) loads under the policy');
+  // An inline script is refused and reported: the errors the other tests check would show a
+  // violation.
+  await page.evaluate(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1'; document.head.append(s); });
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.__inline), undefined);
+  assert.ok(errors.some((e) => e.includes('CSP violation')), `the violation is reported: ${errors}`);
+  await context.close();
+});
