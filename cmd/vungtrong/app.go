@@ -252,7 +252,7 @@ func (a *App) registerMetrics() error {
 	if err != nil {
 		return err
 	}
-	pools := postgres.PoolCollector{"primary": a.db.Pool, "read": a.db.Read}
+	pools := poolCollector{"primary": a.db.Pool, "read": a.db.Read}
 	for k, v := range a.tiles.Pools() {
 		pools[k] = v
 	}

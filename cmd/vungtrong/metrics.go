@@ -1,4 +1,4 @@
-package postgres
+package main
 
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,19 +15,19 @@ var (
 	poolCanceledDesc = prometheus.NewDesc("vungtrong_db_pool_canceled_acquires_total", "Takes given up (the request's deadline, or its client gone).", []string{"pool"}, nil)
 )
 
-// PoolCollector reports the state of database pools by name ("primary", "read", "tiles"...):
+// poolCollector reports the state of database pools by name ("primary", "read", "tiles"...):
 // connections in use and idle, and how long requests waited for one.
-type PoolCollector map[string]*pgxpool.Pool
+type poolCollector map[string]*pgxpool.Pool
 
 // Describe implements prometheus.Collector.
-func (PoolCollector) Describe(ch chan<- *prometheus.Desc) {
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolConnsDesc, poolMaxDesc, poolAcquireDesc, poolWaitDesc, poolEmptyDesc, poolCanceledDesc} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
-func (pc PoolCollector) Collect(ch chan<- prometheus.Metric) {
+func (pc poolCollector) Collect(ch chan<- prometheus.Metric) {
 	for name, p := range pc {
 		if p == nil {
 			continue
