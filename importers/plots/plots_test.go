@@ -476,7 +476,7 @@ func snapshot(t *testing.T, db *postgres.DB) string {
 	}
 	// An import's working table lives and dies inside its transaction.
 	var left []string
-	if err := db.Pool.QueryRow(context.Background(), `SELECT coalesce(array_agg(relname::text), '{}') FROM pg_class WHERE relname LIKE 'import\_%'`).Scan(&left); err != nil {
+	if err := db.Pool.QueryRow(context.Background(), `SELECT coalesce(array_agg(relname::text), '{}') FROM pg_class WHERE relname ~ '^import_(stage|plot|owner|next)_'`).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
 	if len(left) > 0 {
