@@ -3,7 +3,9 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -67,7 +69,7 @@ func codeFromPath(r *http.Request) string {
 // handleCodeGet answers "GET /api/v1/codes/{code}": is this code valid, for which market, and
 // what does it cover? Public: what a QR code on a box leads to.
 func (s *Server) handleCodeGet(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
+	l, err := s.lookupCode(r)
 	if err != nil {
 		return err
 	}
@@ -87,6 +89,24 @@ func (s *Server) handleCodeGet(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
+
+// lookupCode looks the code of the path up, through the lookup cache.
+func (s *Server) lookupCode(r *http.Request) (*registry.CodeLookup, error) {
+	code := codeFromPath(r)
+	key := strings.ToUpper(nonAlnum.ReplaceAllString(code, ""))
+	if l, _, ok := s.svc.LookupCache.get(key); ok {
+		return l, nil
+	}
+	_, gen, _ := s.svc.LookupCache.get(key)
+	l, err := s.svc.Lookup.LookupCode(r.Context(), code)
+	if err != nil {
+		return nil, err
+	}
+	s.svc.LookupCache.put(key, l, gen)
+	return l, nil
+}
+
+var nonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
 
 // validToday says whether a code may be used today: active, and inside its validity.
 func validToday(c registry.CodeRef) bool {

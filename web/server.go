@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -46,6 +47,11 @@ type Config struct {
 	// TileRate and TileBurst limit tile requests per address (per second); 0 turns it off.
 	TileRate  float64
 	TileBurst int
+	// MaxConcurrent is how many API requests may work on the database at once (about the
+	// database pool's size; 0: no bound), and BusyWait how long a request waits for a place
+	// before it is answered 503.
+	MaxConcurrent int
+	BusyWait      time.Duration
 	// PublicRate and PublicBurst limit anonymous API requests per address (per second);
 	// 0 turns the limit off.
 	PublicRate  float64
@@ -93,6 +99,8 @@ type Services struct {
 	Unavailable func(error) bool
 	// Metrics, when set, counts requests and sign-in failures and serves /metrics.
 	Metrics *Metrics
+	// LookupCache, when set, keeps code lookups for a few seconds (cmd forgets it on changes).
+	LookupCache *LookupCache
 }
 
 // Server is the registry's HTTP handler.
@@ -105,6 +113,8 @@ type Server struct {
 	tileLimiter      *addrLimiter
 	csp              string
 	outage           outage
+	gate             *gate
+	busy             atomic.Int64 // requests refused by the gate
 	tileCache        *tiles.Cache
 	tileCacheControl string
 	centerCache
@@ -118,6 +128,7 @@ func NewServer(cfg Config, svc Services, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, svc: svc, log: log, limiter: newAddrLimiter(cfg.PublicRate, cfg.PublicBurst),
 		tileLimiter: newAddrLimiter(cfg.TileRate, cfg.TileBurst), tileCache: svc.TileCache, csp: contentSecurityPolicy(cfg.Map)}
 	s.outage = outage{log: log, ready: svc.Ready}
+	s.gate = newGate(cfg.MaxConcurrent, cfg.BusyWait)
 	if m := svc.Metrics; m != nil {
 		s.outage.onChange = func(down bool) {
 			if down {
@@ -167,7 +178,7 @@ func (s *Server) Routes() []string {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.checkInput, s.deadline, s.authenticate, s.limitPublic)
+	r.Use(s.requestID, s.accessLog, s.recoverPanic, s.checkInput, s.deadline, s.admit, s.authenticate, s.limitPublic)
 	r.NotFound(s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return registry.Errorf(registry.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))

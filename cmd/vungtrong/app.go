@@ -96,6 +96,7 @@ type App struct {
 	stopFeed     context.CancelFunc
 	jobs         *postgres.Jobs
 	metrics      *web.Metrics
+	lookups      *web.LookupCache
 	importsEnded *prometheus.CounterVec
 }
 
@@ -138,11 +139,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 	// Tiles a write touches are forgotten at once on this server, and through the database's
 	// change feed on every other one (and here too: forgetting twice is harmless). A tile
 	// rendered afterwards must show the change: from the replica only once it has replayed it.
+	a.lookups = web.NewLookupCache(10 * time.Second)
 	forget := func(c registry.Change) {
 		if c.LSN != 0 {
 			a.tiles.Require(c.LSN)
 		}
 		a.cache.Invalidate(c.Kind, c.BBox)
+		if c.Kind == registry.ChangeGrowingArea || c.Kind == registry.ChangePackingHouse {
+			a.lookups.Forget()
+		}
 	}
 	db.OnCommit(func(changes []registry.Change) {
 		for _, c := range changes {
@@ -156,6 +161,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (
 			a.tiles.Require(db.PrimaryLSN())
 		}
 		a.cache.Flush()
+		a.lookups.Forget()
 	})
 	// Imports of uploads (and later other work) run as jobs in the database, on whichever server
 	// takes them.
@@ -242,6 +248,7 @@ func (a *App) Handler() http.Handler {
 		Ready:       a.db.Ping,
 		Unavailable: postgres.IsUnavailable,
 		Metrics:     a.metrics,
+		LookupCache: a.lookups,
 	}, a.log)
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 		PublicBurst     int
 		TileRate        float64
 		TileBurst       int
+		BusyWait        time.Duration
 	}
 	DataDir  string
 	Database struct {
@@ -194,6 +195,8 @@ var configKeys = []configKey{
 		}},
 	{"http.request_timeout", "30s", "how long a request (other than an upload) may take before it is answered 503: a database that hangs does not hang the server", "a duration >= 1s, such as 30s",
 		duration(func(c *Config) *time.Duration { return &c.HTTP.RequestTimeout }, time.Second)},
+	{"http.busy_wait", "250ms", "how long an API request waits for one of the database's connections (the server takes about database.max_conns at once) before it is answered 503, instead of queueing past its deadline", "a duration >= 0, such as 250ms",
+		duration(func(c *Config) *time.Duration { return &c.HTTP.BusyWait }, 0)},
 	{"http.public_rate", "20", "anonymous API requests a second per address; 0 turns the limit off", "a number >= 0",
 		nonNegativeFloat(func(c *Config) *float64 { return &c.HTTP.PublicRate })},
 	{"http.public_burst", "60", "anonymous API requests an address may make at once", "a whole number >= 1",
@@ -411,6 +414,8 @@ func (c *Config) webConfig() web.Config {
 	return web.Config{MaxBodyBytes: c.HTTP.MaxBodyBytes, Geometry: c.Geometry, PageSize: c.API.PageSize, MaxPageSize: c.API.MaxPageSize,
 		TrustProxy: c.HTTP.TrustProxy, TrustedHops: c.HTTP.TrustedHops, PublicURL: c.HTTP.PublicURL, RequestTimeout: c.HTTP.RequestTimeout,
 		ListenAddr: displayAddr(c.HTTP.Addr), TileRate: c.HTTP.TileRate, TileBurst: c.HTTP.TileBurst,
+		// The pool also holds the change feed's connection and the jobs' work.
+		MaxConcurrent: max(c.Database.MaxConns-2, 2), BusyWait: c.HTTP.BusyWait,
 		PublicRate: c.HTTP.PublicRate, PublicBurst: c.HTTP.PublicBurst, TileMaxAge: c.Tiles.MaxAge,
 		MaxUploadBytes: c.HTTP.MaxUploadBytes,
 		Map:            web.MapConfig{Attribution: c.Map.Attribution, BasemapRaster: c.Map.BasemapRaster, BasemapRasterAttribution: c.Map.BasemapRasterAttribution}}

@@ -81,6 +81,8 @@ func TestDatabaseOutages(t *testing.T) {
 	a := startApp(t, func(c *Config) {
 		c.Database.URL = url
 		c.HTTP.RequestTimeout = 2 * time.Second
+		c.Database.MaxConns = 6 // 4 API requests at once
+		c.HTTP.BusyWait = 100 * time.Millisecond
 	})
 	a.loadDemo()
 	var lon, lat float64
@@ -157,9 +159,39 @@ func TestDatabaseOutages(t *testing.T) {
 	// Hung: it takes connections and answers nothing.
 	signalCluster(cluster, syscall.SIGSTOP)
 	check503("database hung", 2*time.Second+500*time.Millisecond, at(12))
+	// Meanwhile the requests past the 4 the database's connections can hold are not queued until
+	// their deadline: they are told at once that the server is busy.
+	type answer struct {
+		status int
+		took   time.Duration
+	}
+	answers := make(chan answer, 12)
+	for i := range 12 {
+		go func() {
+			res, took := timed("GET", fmt.Sprintf("/api/v1/codes/VN-DLOR-%04d", i))
+			answers <- answer{res.status, took}
+		}()
+	}
+	quick := 0
+	for range 12 {
+		a := <-answers
+		if a.status != 503 {
+			t.Errorf("a request while the database hangs answered %d", a.status)
+		}
+		if a.took < 600*time.Millisecond {
+			quick++
+		}
+	}
+	if quick < 8 {
+		t.Errorf("%d of 12 requests answered at once while 4 held the database's connections, want at least 8", quick)
+	}
 	signalCluster(cluster, syscall.SIGCONT)
 	back("after the hang", at(12))
 
+	// The end of an outage is logged once the database has answered for two seconds.
+	for deadline := time.Now().Add(5 * time.Second); strings.Count(a.logs.String(), "database available again") < 2 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	logs := a.logs.String()
 	if n := strings.Count(logs, "database unavailable"); n < 1 || n > 3 {
 		t.Errorf("the outages were logged %d times, want once each (2)", n)

@@ -285,7 +285,13 @@ func IsUnavailable(err error) bool {
 	// pgx reports a connection that died under a query as "conn closed" or "unexpected EOF"
 	// without a sentinel in some paths.
 	msg := err.Error()
-	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "conn busy") || strings.Contains(msg, "failed to connect")
+	for _, m := range []string{"conn closed", "conn busy", "failed to connect", "connection refused", "connection reset",
+		"broken pipe", "unexpected EOF", "the database system is", "context deadline exceeded", "SQLSTATE 57P0", "SQLSTATE 08"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanner is what pgx.Row and pgx.Rows share.

@@ -147,6 +147,39 @@ func (h levelAtLeast) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+// Handle drops River's complaints that the database cannot be reached: while it is down each of
+// River's parts says so every second, and the web layer logs the outage once.
+func (h levelAtLeast) Handle(ctx context.Context, r slog.Record) error {
+	unreachable := false
+	r.Attrs(func(a slog.Attr) bool {
+		v := a.Value.Resolve()
+		var err error
+		switch v.Kind() {
+		case slog.KindAny:
+			err, _ = v.Any().(error)
+		case slog.KindString:
+			err = errors.New(v.String())
+		}
+		if err != nil && IsUnavailable(err) {
+			unreachable = true
+			return false
+		}
+		return true
+	})
+	if unreachable {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h levelAtLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelAtLeast{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h levelAtLeast) WithGroup(name string) slog.Handler {
+	return levelAtLeast{h.Handler.WithGroup(name), h.min}
+}
+
 // Start fails the imports this host was running when its server stopped (and removes their
 // files), then starts working jobs.
 func (j *Jobs) Start(ctx context.Context) error {
