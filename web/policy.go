@@ -79,6 +79,21 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/codes/{code}":         {anyone},
 	"POST /api/v1/codes/{code}/status": {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/search":               {anyone},
+	// Checking codes before buying or shipping: anyone (codes are public).
+	"POST /api/v1/codes/check": {anyone},
+
+	// Harvest lots: the area's registrant (a cooperative), officers, admins record them; the
+	// packing house's operator (an exporter) receives them; their public view is public.
+	"POST /api/v1/lots":               {registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative, registry.RoleExporter},
+	"GET /api/v1/lots":                {registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative, registry.RoleExporter},
+	"GET /api/v1/lots/{ref}":          {anyone},
+	"POST /api/v1/lots/{ref}/receive": {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter, registry.RoleCooperative},
+	// Consignments: exporters build their own; officers and admins see their province's.
+	"POST /api/v1/consignments":            {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
+	"GET /api/v1/consignments":             {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
+	"GET /api/v1/consignments/{ref}":       {anyone},
+	"GET /api/v1/consignments/{ref}/check": {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
+	"GET /api/v1/trace/report":             {registry.RoleAdmin, registry.RoleOfficer},
 
 	"GET /tiles/{layer}/{z}/{x}/{y}": {anyone}, // public tiles carry no personal data
 	"GET /tiles/{layerjson}":         {anyone},

@@ -83,6 +83,7 @@ type Services struct {
 	Audit     registry.AuditService
 	Lookup    registry.LookupService
 	Codes     registry.CodeService
+	Trace     registry.TraceService
 	Tiles     TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
 	// are refused).
@@ -233,6 +234,17 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)
 	s.handle(r, post, "/api/v1/codes/{code}/status", s.handleCodeStatus)
 	s.handle(r, get, "/api/v1/search", s.handleSearch)
+	s.handle(r, post, "/api/v1/codes/check", s.handleCodeCheck)
+
+	s.handle(r, post, "/api/v1/lots", s.handleLotCreate)
+	s.handle(r, get, "/api/v1/lots", s.handleLotList)
+	s.handle(r, get, "/api/v1/lots/{ref}", s.handleLotGet)
+	s.handle(r, post, "/api/v1/lots/{ref}/receive", s.handleLotReceive)
+	s.handle(r, post, "/api/v1/consignments", s.handleConsignmentCreate)
+	s.handle(r, get, "/api/v1/consignments", s.handleConsignmentList)
+	s.handle(r, get, "/api/v1/consignments/{ref}", s.handleConsignmentGet)
+	s.handle(r, get, "/api/v1/consignments/{ref}/check", s.handleConsignmentCheck)
+	s.handle(r, get, "/api/v1/trace/report", s.handleTraceReport)
 
 	s.handle(r, get, "/tiles/{layer}/{z}/{x}/{y}", s.handleTile)
 	s.handle(r, get, "/tiles/{layerjson}", s.handleTileJSON)

@@ -240,6 +240,7 @@ func (a *App) Handler() http.Handler {
 		Audit:       postgres.NewAuditService(a.db),
 		Lookup:      postgres.NewLookupService(a.db),
 		Codes:       postgres.NewCodeService(a.db),
+		Trace:       postgres.NewTraceService(a.db),
 		Tiles:       a.tiles,
 		TileCache:   a.cache,
 		Imports:     a.jobs,

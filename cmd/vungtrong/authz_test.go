@@ -54,16 +54,26 @@ var expectedAccess = map[string][]string{
 	"POST /api/v1/imports":             {"admin", "officer"},
 	"GET /api/v1/imports/{id}":         {"admin", "officer"},
 	// The route is open; the handler admits metrics.allow_from and administrators (TestMetrics).
-	"GET /metrics":                     {"anyone"},
-	"POST /api/v1/imports/{id}/commit": {"admin", "officer"},
-	"GET /api/v1/growing-areas/{id}":   {"anyone"},
-	"GET /api/v1/packing-houses/{id}":  {"anyone"},
-	"GET /api/v1/codes/{code}":         {"anyone"},
-	"POST /api/v1/codes/{code}/status": {"admin", "officer"},
-	"GET /api/v1/search":               {"anyone"},
-	"GET /tiles/{layer}/{z}/{x}/{y}":   {"anyone"},
-	"GET /tiles/{layerjson}":           {"anyone"},
-	"GET /style.json":                  {"anyone"},
+	"GET /metrics":                         {"anyone"},
+	"POST /api/v1/imports/{id}/commit":     {"admin", "officer"},
+	"GET /api/v1/growing-areas/{id}":       {"anyone"},
+	"GET /api/v1/packing-houses/{id}":      {"anyone"},
+	"GET /api/v1/codes/{code}":             {"anyone"},
+	"POST /api/v1/codes/{code}/status":     {"admin", "officer"},
+	"GET /api/v1/search":                   {"anyone"},
+	"POST /api/v1/codes/check":             {"anyone"},
+	"POST /api/v1/lots":                    {"admin", "officer", "cooperative", "exporter"},
+	"GET /api/v1/lots":                     {"admin", "officer", "cooperative", "exporter"},
+	"GET /api/v1/lots/{ref}":               {"anyone"},
+	"POST /api/v1/lots/{ref}/receive":      {"admin", "officer", "cooperative", "exporter"},
+	"POST /api/v1/consignments":            {"admin", "officer", "exporter"},
+	"GET /api/v1/consignments":             {"admin", "officer", "exporter"},
+	"GET /api/v1/consignments/{ref}":       {"anyone"},
+	"GET /api/v1/consignments/{ref}/check": {"admin", "officer", "exporter"},
+	"GET /api/v1/trace/report":             {"admin", "officer"},
+	"GET /tiles/{layer}/{z}/{x}/{y}":       {"anyone"},
+	"GET /tiles/{layerjson}":               {"anyone"},
+	"GET /style.json":                      {"anyone"},
 }
 
 // routeDenial matches the answers of the route rule itself (not of a handler further in).
@@ -105,7 +115,7 @@ func TestRoleByRouteMatrix(t *testing.T) {
 	for _, r := range routes {
 		method, pattern, _ := strings.Cut(r, " ")
 		path := strings.NewReplacer("{id}", "987654", "/*", "/", "{code}", "VN-XXOR-9999", "{layerjson}", "plots.json",
-			"{layer}", "plots", "{z}", "14", "{x}", "13109", "{y}", "7610.mvt").Replace(pattern)
+			"{layer}", "plots", "{z}", "14", "{x}", "13109", "{y}", "7610.mvt", "{ref}", "L-XXXXXXXX").Replace(pattern)
 		body := ""
 		if method != "GET" && method != "DELETE" {
 			body = "{}"

@@ -162,6 +162,14 @@ var constraintMessages = map[string]string{
 	"import_job_upload_id_fkey":     "the upload named does not exist",
 }
 
+// addConstraintMessages adds the messages of the constraints of a topic (screening, exports...)
+// kept in a file of its own; call it from that file's init.
+func addConstraintMessages(m map[string]string) {
+	for k, v := range m {
+		constraintMessages[k] = v
+	}
+}
+
 // constraintMessage returns what a broken constraint means, in words, and a generic sentence
 // for one without a message (never its name).
 func constraintMessage(name, fallback string) string {

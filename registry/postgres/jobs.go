@@ -55,6 +55,13 @@ var goMigrations = map[int]struct {
 	},
 }
 
+// extraWorkers are the workers of the package's other jobs (screening, exports), each added to
+// the River workers of every Jobs that works jobs. Files of this package add theirs in init.
+var extraWorkers []func(w *river.Workers, j *Jobs)
+
+// extraPeriodic are periodic jobs of the package's other files, as extraWorkers.
+var extraPeriodic []func() *river.PeriodicJob
+
 // importRetention is how long an ended import's job, report and upload are kept.
 const importRetention = 24 * time.Hour
 
@@ -87,6 +94,15 @@ type Jobs struct {
 	tempDir string
 	running atomic.Int64
 }
+
+// Client returns the River client, for other jobs of the package to queue theirs.
+func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.client }
+
+// DB returns the database the jobs run on.
+func (j *Jobs) DB() *DB { return j.db }
+
+// Log returns the jobs' logger.
+func (j *Jobs) Log() *slog.Logger { return j.log }
 
 // Running returns how many imports this server is running now.
 func (j *Jobs) Running() int64 { return j.running.Load() }
@@ -124,10 +140,16 @@ func NewJobs(db *DB, opts JobsOptions) (*Jobs, error) {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &importWorker{jobs: j})
 		river.AddWorker(workers, &cleanupWorker{jobs: j})
+		for _, add := range extraWorkers {
+			add(workers, j)
+		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(opts.Workers, 2)}}
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(10*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return cleanupArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+		for _, p := range extraPeriodic {
+			cfg.PeriodicJobs = append(cfg.PeriodicJobs, p())
+		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(db.Pool), cfg)
 	if err != nil {
