@@ -27,6 +27,8 @@ var forbidden = map[string][]string{
 	"importers":         {module + "/web", module + "/registry/postgres", module + "/tiles", "github.com/spf13/viper"},
 	"pgcluster":         {module + "/registry", module + "/web", "github.com/spf13/viper"},
 	"migrations":        {module + "/registry"},
+	// Compliance formats (EUDR geolocation, EPCIS) are pure: the registry's adapters feed them.
+	"compliance": {"github.com/jackc/pgx", "net/http", module + "/web", module + "/registry", module + "/tiles", "github.com/spf13/viper"},
 }
 
 func TestImportRules(t *testing.T) {
