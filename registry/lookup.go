@@ -78,6 +78,29 @@ type CodeLookup struct {
 	PackingHouse *PackingHouseView
 }
 
+// CodeEventView is one status change of a code, as its public page shows it.
+type CodeEventView struct {
+	At       time.Time `json:"at"`
+	From     string    `json:"from,omitempty"`
+	To       string    `json:"to"`
+	Reason   string    `json:"reason,omitempty"`
+	Document string    `json:"document,omitempty"`
+}
+
+// Outline is a shape drawn small: an SVG path in a view box (Web Mercator metres, y down).
+type Outline struct {
+	Path    string
+	ViewBox [4]float64
+}
+
+// CodePage is what a code's public page shows: the code's lookup, the status history of every
+// code of its area (or packing house), and the area's outline. Nothing personal.
+type CodePage struct {
+	*CodeLookup
+	History map[int64][]CodeEventView
+	Outline *Outline
+}
+
 // CodeStatusChange moves a code through its states (see CanTransition).
 type CodeStatusChange struct {
 	To       string
@@ -109,6 +132,8 @@ type LookupService interface {
 	// LookupCode finds a code however it is written ("VN-DLOR-0017", "vndlor0017"). Returns
 	// ENOTFOUND.
 	LookupCode(ctx context.Context, code string) (*CodeLookup, error)
+	// CodePage returns what a code's public page shows. Returns ENOTFOUND.
+	CodePage(ctx context.Context, code string) (*CodePage, error)
 	// Search finds codes, growing areas, communes and provinces by what is typed, with or
 	// without diacritics. Returns EINVALID for a query under 2 characters.
 	Search(ctx context.Context, q string, limit int) ([]SearchResult, error)

@@ -137,8 +137,11 @@ type TraceService interface {
 	RecordConsignment(ctx context.Context, c *Consignment) error
 	// FindConsignment returns a consignment by id or public code. Returns ENOTFOUND.
 	FindConsignment(ctx context.Context, ref string) (*Consignment, error)
-	// CheckConsignment runs the checks again, as things stand today.
+	// CheckConsignment runs the checks again, as things stand today, for its exporter, the
+	// officers of its packing house's province and admins. Returns EFORBIDDEN or ENOTFOUND.
 	CheckConsignment(ctx context.Context, ref string) (*Consignment, error)
+	// PublicFlags runs a consignment's checks for its public page. Returns ENOTFOUND.
+	PublicFlags(ctx context.Context, ref string) (*Consignment, error)
 	// FindConsignments lists the caller's consignments (an exporter's own; an officer's province).
 	FindConsignments(ctx context.Context, f TraceFilter) ([]*Consignment, error)
 	// FindFlaggedLots lists lots for an officer's report.

@@ -31,7 +31,7 @@ var Layers = []Layer{
 	{Name: "plot_density", Description: "Plots per cell of a 32 x 32 grid per tile, where single plots are smaller than a pixel", MinZoom: 6, MaxZoom: 11, Geometry: "point",
 		Fields: map[string]string{"plots": "Number", "area_ha": "Number"}, ChangedBy: []string{"plot"}, Margin: 64 + Extent/32},
 	{Name: "plots", Description: "Farm plots", MinZoom: 12, MaxZoom: 16, Geometry: "polygon",
-		Fields: map[string]string{"crop": "String", "area_ha": "Number"}, ChangedBy: []string{"plot"}, Margin: 64},
+		Fields: map[string]string{"crop": "String", "area_ha": "Number", "risk": "String"}, ChangedBy: []string{"plot"}, Margin: 64},
 	{Name: "growing_areas", Description: "Growing areas (vùng trồng) with the status of their codes per market", MinZoom: 6, MaxZoom: 16, Geometry: "polygon",
 		Fields: map[string]string{"name": "String", "crops": "String", "plots": "Number", "area_ha": "Number", "status": "String",
 			"active": "String", "suspended": "String", "pending": "String"}, ChangedBy: []string{"plot", "growing_area"}, Margin: 64},

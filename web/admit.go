@@ -26,10 +26,16 @@ func newGate(n int, wait time.Duration) *gate {
 	return &gate{slots: make(chan struct{}, n), wait: wait}
 }
 
-// gated reports whether a request goes through the gate: the API, but for uploads (one long
+// publicPath reports whether a path is the API's or a public page's (a code's, a lot's, a
+// consignment's): what reads the database, and what the anonymous rate limit counts.
+func publicPath(p string) bool {
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v/") || strings.HasPrefix(p, "/t/")
+}
+
+// gated reports whether a request goes through the gate: the API and the public pages, but for uploads (one long
 // transaction each, for as long as the file takes to arrive).
 func gated(r *http.Request) bool {
-	if !strings.HasPrefix(r.URL.Path, "/api/") {
+	if !publicPath(r.URL.Path) {
 		return false
 	}
 	return !(r.Method == http.MethodPost && r.URL.Path == "/api/v1/imports")

@@ -19,7 +19,7 @@ type LookupCache struct {
 }
 
 type lookupEntry struct {
-	l  *registry.CodeLookup
+	v  any // a *registry.CodeLookup, or a rendered page
 	at time.Time
 }
 
@@ -47,6 +47,18 @@ func (c *LookupCache) Forget() {
 
 // get returns a fresh lookup of key, and the generation to put a new one with.
 func (c *LookupCache) get(key string) (*registry.CodeLookup, uint64, bool) {
+	v, gen, ok := c.getAny("lookup:" + key)
+	l, _ := v.(*registry.CodeLookup)
+	return l, gen, ok && l != nil
+}
+
+// put keeps a lookup read in generation gen, unless something changed since.
+func (c *LookupCache) put(key string, l *registry.CodeLookup, gen uint64) {
+	c.putAny("lookup:"+key, l, gen)
+}
+
+// getAny returns a fresh value of key, and the generation to put a new one with.
+func (c *LookupCache) getAny(key string) (any, uint64, bool) {
 	if c == nil {
 		return nil, 0, false
 	}
@@ -56,11 +68,11 @@ func (c *LookupCache) get(key string) (*registry.CodeLookup, uint64, bool) {
 	if !ok || time.Since(e.at) > c.ttl {
 		return nil, c.gen, false
 	}
-	return e.l, c.gen, true
+	return e.v, c.gen, true
 }
 
-// put keeps a lookup read in generation gen, unless something changed since.
-func (c *LookupCache) put(key string, l *registry.CodeLookup, gen uint64) {
+// putAny keeps a value made in generation gen, unless something changed since.
+func (c *LookupCache) putAny(key string, v any, gen uint64) {
 	if c == nil {
 		return
 	}
@@ -72,5 +84,5 @@ func (c *LookupCache) put(key string, l *registry.CodeLookup, gen uint64) {
 	if len(c.entries) >= lookupCacheMax {
 		clear(c.entries)
 	}
-	c.entries[key] = lookupEntry{l: l, at: time.Now()}
+	c.entries[key] = lookupEntry{v: v, at: time.Now()}
 }

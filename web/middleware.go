@@ -205,7 +205,7 @@ func (s *Server) limitPublic(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a, _ := registry.ActorFromContext(r.Context()); a.Anonymous() && strings.HasPrefix(r.URL.Path, "/api/") {
+		if a, _ := registry.ActorFromContext(r.Context()); a.Anonymous() && publicPath(r.URL.Path) {
 			if wait, ok := s.limiter.allow(s.clientAddr(r)); !ok {
 				s.writeError(w, r, &registry.Error{Code: registry.ETOOMANY, RetryAfter: wait,
 					Message: "too many requests from this address: slow down, or sign in"})

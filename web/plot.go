@@ -46,6 +46,8 @@ type plotProperties struct {
 	DeletedAt       *time.Time `json:"deleted_at,omitempty"`
 	// Context is the growing area, codes and unit names (a single plot's answer only).
 	*registry.PlotContext `json:",omitempty"`
+	// Screening is the plot's deforestation screening (a single plot's answer, once screened).
+	Screening *registry.PlotScreening `json:"screening,omitempty"`
 }
 
 // toFeature renders a plot as the service returned it: already redacted for the caller.
@@ -124,6 +126,11 @@ func (s *Server) handlePlotGet(w http.ResponseWriter, r *http.Request) error {
 	f := toFeature(p)
 	if s.svc.Lookup != nil {
 		if f.Properties.PlotContext, err = s.svc.Lookup.PlotContext(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	if s.svc.Screening != nil {
+		if f.Properties.Screening, err = s.svc.Screening.PlotScreening(r.Context(), id); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,8 @@ const (
 var (
 	managers = []string{registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative}
 	editors  = managers
+	// eudrExporters may export EUDR geolocation (registry.CanExportEUDR).
+	eudrExporters = []string{registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative, registry.RoleExporter}
 )
 
 // routePolicy holds a rule for every route, keyed "METHOD /pattern". A route without a rule
@@ -47,6 +49,11 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/imports/{id}": {registry.RoleAdmin, registry.RoleOfficer},
 	// Importing for real the file of a dry run whose report was read.
 	"POST /api/v1/imports/{id}/commit": {registry.RoleAdmin, registry.RoleOfficer},
+	// EUDR geolocation exports: producer names reach only whom ProducerAccess allows; an
+	// export is seen by whoever started it (and admins).
+	"POST /api/v1/eudr/exports":          eudrExporters,
+	"GET /api/v1/eudr/exports/{id}":      eudrExporters,
+	"GET /api/v1/eudr/exports/{id}/file": eudrExporters,
 
 	"GET /api/v1/producers":         {anyone},
 	"GET /api/v1/producers/{id}":    {anyone},
@@ -93,7 +100,14 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/consignments":             {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
 	"GET /api/v1/consignments/{ref}":       {anyone},
 	"GET /api/v1/consignments/{ref}/check": {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
+	// A consignment's GS1 EPCIS events: its exporter's own (the service checks), officers' province's.
+	"GET /api/v1/consignments/{ref}/epcis": {registry.RoleAdmin, registry.RoleOfficer, registry.RoleExporter},
 	"GET /api/v1/trace/report":             {registry.RoleAdmin, registry.RoleOfficer},
+
+	"GET /v/{code}":          {anyone}, // a code's public page
+	"GET /v/{code}/qr.{ext}": {anyone},
+	"GET /t/{code}":          {anyone}, // a lot's or consignment's public page
+	"GET /t/{code}/qr.{ext}": {anyone},
 
 	"GET /tiles/{layer}/{z}/{x}/{y}": {anyone}, // public tiles carry no personal data
 	"GET /tiles/{layerjson}":         {anyone},

@@ -102,6 +102,12 @@ type Services struct {
 	Metrics *Metrics
 	// LookupCache, when set, keeps code lookups for a few seconds (cmd forgets it on changes).
 	LookupCache *LookupCache
+	// EUDRExports run EUDR geolocation exports as jobs (nil: exports are refused).
+	EUDRExports registry.EUDRExportService
+	// Screening, when set, adds each plot's deforestation screening to its answer.
+	Screening registry.ScreeningService
+	// Stories reads consignments' stories for their GS1 EPCIS export.
+	Stories StoryReader
 }
 
 // Server is the registry's HTTP handler.
@@ -114,6 +120,7 @@ type Server struct {
 	tileLimiter      *addrLimiter
 	csp              string
 	outage           outage
+	crops            cropNameCache
 	gate             *gate
 	busy             atomic.Int64 // requests refused by the gate
 	tileCache        *tiles.Cache
@@ -202,6 +209,9 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, post, "/api/v1/imports", s.handleImportCreate)
 	s.handle(r, get, "/api/v1/imports/{id}", s.handleImportGet)
 	s.handle(r, post, "/api/v1/imports/{id}/commit", s.handleImportCommit)
+	s.handle(r, post, "/api/v1/eudr/exports", s.handleEUDRExportCreate)
+	s.handle(r, get, "/api/v1/eudr/exports/{id}", s.handleEUDRExportGet)
+	s.handle(r, get, "/api/v1/eudr/exports/{id}/file", s.handleEUDRExportFile)
 
 	s.handle(r, get, "/api/v1/producers", s.handleProducerList)
 	s.handle(r, get, "/api/v1/producers/{id}", s.handleProducerGet)
@@ -244,7 +254,14 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/consignments", s.handleConsignmentList)
 	s.handle(r, get, "/api/v1/consignments/{ref}", s.handleConsignmentGet)
 	s.handle(r, get, "/api/v1/consignments/{ref}/check", s.handleConsignmentCheck)
+	s.handle(r, get, "/api/v1/consignments/{ref}/epcis", s.handleConsignmentEPCIS)
 	s.handle(r, get, "/api/v1/trace/report", s.handleTraceReport)
+
+	// The public pages a QR code on a carton leads to.
+	s.handle(r, get, "/v/{code}", s.handleCodePage)
+	s.handle(r, get, "/v/{code}/qr.{ext}", s.handleCodeQR)
+	s.handle(r, get, "/t/{code}", s.handleTracePage)
+	s.handle(r, get, "/t/{code}/qr.{ext}", s.handleTraceQR)
 
 	s.handle(r, get, "/tiles/{layer}/{z}/{x}/{y}", s.handleTile)
 	s.handle(r, get, "/tiles/{layerjson}", s.handleTileJSON)

@@ -131,6 +131,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 			"fill-opacity": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 12, 0.55, 15, 0.75}}), 12, 0),
 		withZoom(layer("plots-line", "line", "plots", nil, map[string]any{"line-color": "#2b3a2f",
 			"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 12, 0.2, 16, 1.2}}), 12, 0),
+		riskLayer(),
 		layer("growing-areas-fill", "fill", "growing_areas", nil, map[string]any{"fill-color": statusMatch, "fill-opacity": 0.12}),
 		layer("growing-areas-line", "line", "growing_areas", nil, map[string]any{"line-color": statusMatch,
 			"line-width": []any{"interpolate", []any{"linear"}, []any{"zoom"}, 6, 1, 14, 3}}),
@@ -141,7 +142,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	)
 	style["sources"] = sources
 	style["layers"] = layers
-	style["metadata"] = map[string]any{"vungtrong:crops": legend, "vungtrong:status": statusColors}
+	style["metadata"] = map[string]any{"vungtrong:crops": legend, "vungtrong:status": statusColors, "vungtrong:risk": riskColors}
 	b, err := json.Marshal(style)
 	if err != nil {
 		return err

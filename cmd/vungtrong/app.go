@@ -240,7 +240,8 @@ func (a *App) Handler() http.Handler {
 		Audit:       postgres.NewAuditService(a.db),
 		Lookup:      postgres.NewLookupService(a.db),
 		Codes:       postgres.NewCodeService(a.db),
-		Trace:       postgres.NewTraceService(a.db),
+		Trace:       a.traceService(),
+		Stories:     postgres.NewEPCISService(a.db),
 		Tiles:       a.tiles,
 		TileCache:   a.cache,
 		Imports:     a.jobs,
@@ -250,7 +251,28 @@ func (a *App) Handler() http.Handler {
 		Unavailable: postgres.IsUnavailable,
 		Metrics:     a.metrics,
 		LookupCache: a.lookups,
+		EUDRExports: postgres.NewEUDRExports(a.jobs, a.eudrExporter()),
+		Screening:   postgres.NewScreeningService(a.db),
 	}, a.log)
+}
+
+// traceService is the lots' and consignments' checks, with screening's word on the plots.
+func (a *App) traceService() *postgres.TraceService {
+	trace := postgres.NewTraceService(a.db)
+	trace.YieldTolerance = a.cfg.Trace.YieldTolerance
+	screening := postgres.NewScreeningService(a.db)
+	trace.Risky = func(ctx context.Context, plotIDs []int64) (map[int64]string, error) {
+		sum, err := screening.Summary(ctx, plotIDs)
+		if err != nil {
+			return nil, err
+		}
+		risky := map[int64]string{}
+		for _, id := range sum.HighPlots {
+			risky[id] = "high risk: tree cover of 2020 lost after 2020"
+		}
+		return risky, nil
+	}
+	return trace
 }
 
 // registerMetrics gathers what /metrics shows: the HTTP layer's own, the database pools, the

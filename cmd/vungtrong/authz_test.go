@@ -56,6 +56,9 @@ var expectedAccess = map[string][]string{
 	// The route is open; the handler admits metrics.allow_from and administrators (TestMetrics).
 	"GET /metrics":                         {"anyone"},
 	"POST /api/v1/imports/{id}/commit":     {"admin", "officer"},
+	"POST /api/v1/eudr/exports":            {"admin", "officer", "cooperative", "exporter"},
+	"GET /api/v1/eudr/exports/{id}":        {"admin", "officer", "cooperative", "exporter"},
+	"GET /api/v1/eudr/exports/{id}/file":   {"admin", "officer", "cooperative", "exporter"},
 	"GET /api/v1/growing-areas/{id}":       {"anyone"},
 	"GET /api/v1/packing-houses/{id}":      {"anyone"},
 	"GET /api/v1/codes/{code}":             {"anyone"},
@@ -70,6 +73,11 @@ var expectedAccess = map[string][]string{
 	"GET /api/v1/consignments":             {"admin", "officer", "exporter"},
 	"GET /api/v1/consignments/{ref}":       {"anyone"},
 	"GET /api/v1/consignments/{ref}/check": {"admin", "officer", "exporter"},
+	"GET /api/v1/consignments/{ref}/epcis": {"admin", "officer", "exporter"},
+	"GET /v/{code}":                        {"anyone"},
+	"GET /v/{code}/qr.{ext}":               {"anyone"},
+	"GET /t/{code}":                        {"anyone"},
+	"GET /t/{code}/qr.{ext}":               {"anyone"},
 	"GET /api/v1/trace/report":             {"admin", "officer"},
 	"GET /tiles/{layer}/{z}/{x}/{y}":       {"anyone"},
 	"GET /tiles/{layerjson}":               {"anyone"},
@@ -115,7 +123,7 @@ func TestRoleByRouteMatrix(t *testing.T) {
 	for _, r := range routes {
 		method, pattern, _ := strings.Cut(r, " ")
 		path := strings.NewReplacer("{id}", "987654", "/*", "/", "{code}", "VN-XXOR-9999", "{layerjson}", "plots.json",
-			"{layer}", "plots", "{z}", "14", "{x}", "13109", "{y}", "7610.mvt", "{ref}", "L-XXXXXXXX").Replace(pattern)
+			"{layer}", "plots", "{z}", "14", "{x}", "13109", "{y}", "7610.mvt", "{ref}", "L-XXXXXXXX", "{ext}", "svg").Replace(pattern)
 		body := ""
 		if method != "GET" && method != "DELETE" {
 			body = "{}"

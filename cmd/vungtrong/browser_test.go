@@ -65,13 +65,15 @@ func TestBrowser(t *testing.T) {
 	farmer, _ := json.Marshal(map[string]string{"login": ps.login("farmer1"), "password": ps.passwords["farmer1"]})
 	admin, _ := json.Marshal(map[string]string{"login": ps.login("admin"), "password": ps.passwords["admin"]})
 	importFiles := browserImportFiles(t, a)
+	lot, consignment := a.demoChain()
+	traceJSON, _ := json.Marshal(map[string]string{"lot": lot, "consignment": consignment})
 	artifacts := filepath.Join(app, "test-results")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
 	cmd.Dir = app
 	cmd.Env = append(os.Environ(), "VT_BASE_URL="+a.base, "VT_OFFICER="+string(officer), "VT_ARTIFACTS="+artifacts,
-		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles), "VT_ADMIN="+string(admin))
+		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles), "VT_ADMIN="+string(admin), "VT_TRACE="+string(traceJSON))
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	if err != nil {

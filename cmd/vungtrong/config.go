@@ -51,6 +51,9 @@ type Config struct {
 	Registry struct {
 		DefaultProvince string
 	}
+	Trace struct {
+		YieldTolerance float64
+	}
 	Geometry geo.Limits
 	API      struct {
 		PageSize, MaxPageSize int
@@ -253,6 +256,8 @@ var configKeys = []configKey{
 			c.Registry.DefaultProvince = strings.TrimSpace(v)
 			return nil
 		}},
+	{"trace.yield_tolerance", "0.1", "how far above a growing area's hectares × its crop's yield cap (vungtrong crop set) a season's harvest lots may weigh before they are flagged, as a share (0.1 = 10%); also how much more than a lot weighed may be received or shipped from it", "a number >= 0, such as 0.1",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.Trace.YieldTolerance })},
 	{"geometry.max_vertices", "10000", "most positions a plot geometry may have", "a whole number >= 4",
 		func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))

@@ -82,6 +82,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	pf.String("log-level", "", "debug, info, warn or error (log.level)")
 	root.AddCommand(c.serveCommand(), c.migrateCommand(), c.dbCommand(), c.demoCommand(), c.tokenCommand(), c.userCommand(), c.configCommand(), c.versionCommand(), c.importCommand())
 	root.AddCommand(c.backupCommand(), c.restoreCommand())
+	root.AddCommand(c.eudrCommand())
+	root.AddCommand(c.baselineCommand(), c.screenCommand(), c.cropCommand())
 	return root
 }
 

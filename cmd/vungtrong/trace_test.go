@@ -305,3 +305,55 @@ func (a *testApp) dumpTrace() string {
 	}
 	return s
 }
+
+// A plot that screening finds at high risk (forest in 2020, tree cover lost in 2022) flags
+// the lot harvested from it, with the plot named, and the officer's report lists the lot.
+func TestHighRiskPlotsFlagTheirLots(t *testing.T) {
+	a := startApp(t, nil)
+	a.loadDemo()
+	officer := a.signInAs("canbo.daklak", "demo-canbo-2026")
+	coffee := a.demoID(`SELECT id FROM growing_area WHERE name = 'Vùng trồng cà phê Cư M''gar'`)
+	plots := a.areaPlots(coffee, 2)
+	risky := plots[0]
+	// Forest in 2020 and loss in 2022 over the first plot's box (and a margin), nothing elsewhere.
+	var b [4]float64
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT ST_XMin(e) - 0.001, ST_YMin(e) - 0.001, ST_XMax(e) + 0.001, ST_YMax(e) + 0.001
+		FROM (SELECT ST_Envelope(geom) AS e FROM plot WHERE id = $1) x`, risky).Scan(&b[0], &b[1], &b[2], &b[3]); err != nil {
+		t.Fatal(err)
+	}
+	// Planted in 2022: no coffee stood there at the cut-off to explain the lost tree cover.
+	if _, err := a.app.DB().Pool.Exec(context.Background(), `UPDATE plot SET planting_year = 2022, version = version + 1 WHERE id = $1`, risky); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ext := [4]float64{b[0] - 0.002, b[1] - 0.002, b[2] + 0.002, b[3] + 0.002}
+	url := a.app.cfg.Database.URL
+	runCLI(t, 0, "--database-url", url, "baseline", "load", "--kind", "forest2020", rasterize(t, dir, "forest", ext, false, burn{1, box(b)}))
+	runCLI(t, 0, "--database-url", url, "baseline", "load", "--kind", "lossyear", rasterize(t, dir, "loss", ext, false, burn{22, box(b)}))
+	if out := runCLI(t, 0, "--database-url", url, "screen", "--province", "66"); !strings.Contains(out, "screened") {
+		t.Fatalf("screen: %s", out)
+	}
+
+	today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+	res := officer.do("POST", "/api/v1/lots", fmt.Sprintf(`{"growing_area_id":%d,"code":"66-24280-CP-001","crop":"coffee","harvested_from":"%s","quantity_kg":300,"plot_ids":[%d,%d]}`,
+		coffee, today, plots[0], plots[1]), "Content-Type", "application/json")
+	if res.status != 201 {
+		t.Fatalf("lot: %d %s", res.status, res.body)
+	}
+	var lot struct {
+		PublicCode string     `json:"public_code"`
+		Flags      []flagJSON `json:"flags"`
+	}
+	if err := json.Unmarshal(res.body, &lot); err != nil {
+		t.Fatal(err)
+	}
+	f := hasRule(lot.Flags, "deforestation_risk")
+	if f == nil || f.Args["plot"] != fmt.Sprint(risky) || !strings.Contains(f.Message, "lost after 2020") || len(lot.Flags) != 1 {
+		t.Fatalf("the lot's flags: %+v, want one deforestation_risk flag on plot %d", lot.Flags, risky)
+	}
+	// The officer's report lists it under its rule.
+	rep := officer.do("GET", "/api/v1/trace/report?rule=deforestation_risk", "")
+	if rep.status != 200 || !strings.Contains(string(rep.body), lot.PublicCode) {
+		t.Errorf("report: %d %s", rep.status, rep.body)
+	}
+}

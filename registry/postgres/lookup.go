@@ -360,3 +360,57 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 	}
 	return &out, nil
 }
+
+// CodePage implements registry.LookupService.
+func (s *LookupService) CodePage(ctx context.Context, code string) (*registry.CodePage, error) {
+	l, err := s.LookupCode(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	p := &registry.CodePage{CodeLookup: l, History: map[int64][]registry.CodeEventView{}}
+	var codes []registry.CodeRef
+	q := s.db.reader(ctx)
+	if l.GrowingArea != nil {
+		codes = l.GrowingArea.Codes
+		// The area's outline, simplified to about a hundredth of its size.
+		var path *string
+		var minX, minY, maxX, maxY *float64
+		err := q.QueryRow(ctx, `
+			SELECT ST_AsSVG(ST_SimplifyPreserveTopology(f, greatest(ST_XMax(f) - ST_XMin(f), ST_YMax(f) - ST_YMin(f)) / 200), 0, 1),
+			       ST_XMin(f), ST_YMin(f), ST_XMax(f), ST_YMax(f)
+			FROM (SELECT footprint_3857 AS f FROM growing_area WHERE id = $1) g WHERE f IS NOT NULL`, l.GrowingArea.ID).Scan(&path, &minX, &minY, &maxX, &maxY)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, err
+		}
+		if path != nil && minX != nil {
+			w, h := *maxX-*minX, *maxY-*minY
+			pad := max(w, h) * 0.05
+			p.Outline = &registry.Outline{Path: *path, ViewBox: [4]float64{*minX - pad, -*maxY - pad, w + 2*pad, h + 2*pad}}
+		}
+	} else if l.PackingHouse != nil {
+		codes = l.PackingHouse.Codes
+	}
+	if len(codes) == 0 {
+		codes = []registry.CodeRef{l.Code}
+	}
+	for _, c := range codes {
+		rows, err := q.Query(ctx, `SELECT at, coalesce(from_status, ''), to_status, coalesce(reason, ''), coalesce(document, '')
+			FROM market_code_event WHERE market_code_id = $1 ORDER BY at DESC, id DESC LIMIT 50`, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var e registry.CodeEventView
+			if err := rows.Scan(&e.At, &e.From, &e.To, &e.Reason, &e.Document); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p.History[c.ID] = append(p.History[c.ID], e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}

@@ -265,7 +265,7 @@ func (s *TraceService) RecordLot(ctx context.Context, l *registry.HarvestLot) er
 		if err != nil {
 			return err
 		}
-		l.Flags = append(append(l.Flags, yf...), rf...)
+		l.Flags = mergeFlags(l.Flags, append(yf, rf...)...)
 		if len(l.Flags) > 0 {
 			flags, _ := json.Marshal(l.Flags)
 			if _, err := tx.Exec(ctx, `UPDATE harvest_lot SET flags = $2 WHERE id = $1`, l.ID, flags); err != nil {
@@ -449,6 +449,7 @@ func houseFlags(ctx context.Context, q querier, h *houseOf, market string, on ti
 		}
 		if f := inactiveFlag(hist, market, on, on); f != nil {
 			f.Rule = registry.RulePackingCode
+			f.Args["house"] = h.name
 			f.Message = "packing house " + h.name + ": " + f.Message
 			out = append(out, *f)
 		}
@@ -470,8 +471,12 @@ func houseFlags(ctx context.Context, q querier, h *houseOf, market string, on ti
 	return out, code, nil
 }
 
-// mergeFlags adds to flags those of more that it does not hold yet (same rule and message).
+// mergeFlags adds to flags those of more that it does not hold yet (same rule and message). It
+// never returns nil: no flags is an empty list in JSON.
 func mergeFlags(flags []registry.Flag, more ...registry.Flag) []registry.Flag {
+	if flags == nil {
+		flags = []registry.Flag{}
+	}
 	for _, f := range more {
 		if !slices.ContainsFunc(flags, func(g registry.Flag) bool { return g.Rule == f.Rule && g.Message == f.Message }) {
 			flags = append(flags, f)
@@ -628,6 +633,7 @@ func (s *TraceService) consignmentFlags(ctx context.Context, q querier, c *regis
 		}
 		sum += c.Lots[i].QuantityKg
 	}
+	flags = mergeFlags(flags)
 	if c.NetKg > sum*(1+s.YieldTolerance) {
 		flags = mergeFlags(flags, flag(registry.RuleOverShipped, fmt.Sprintf("the consignment's net weight %s kg is more than the %s kg of its lots", kg(c.NetKg), kg(sum)),
 			"net_kg", kg(c.NetKg), "lots_kg", kg(sum)))
@@ -807,6 +813,25 @@ func (s *TraceService) CheckConsignment(ctx context.Context, ref string) (*regis
 		(a.Role == registry.RoleExporter && a.ProducerID != nil && c.ExporterID != nil && *a.ProducerID == *c.ExporterID)) {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "only its exporter, the officers of the packing house's province and administrators check a consignment")
 	}
+	return s.recheck(ctx, c, h)
+}
+
+// PublicFlags implements registry.TraceService: a consignment's checks as things stand, for its
+// public page (the flags name rules, codes, areas and lots: nothing personal).
+func (s *TraceService) PublicFlags(ctx context.Context, ref string) (*registry.Consignment, error) {
+	c, err := findConsignment(ctx, s.db.Pool, ref)
+	if err != nil {
+		return nil, err
+	}
+	h, err := loadHouse(ctx, s.db.Pool, c.PackingHouseID)
+	if err != nil {
+		return nil, err
+	}
+	return s.recheck(ctx, c, h)
+}
+
+// recheck runs a stored consignment's checks again.
+func (s *TraceService) recheck(ctx context.Context, c *registry.Consignment, h *houseOf) (*registry.Consignment, error) {
 	lots, err := consignmentLots(ctx, s.db.Pool, c.Lots)
 	if err != nil {
 		return nil, err

@@ -237,6 +237,7 @@ const (
 	plotsSQL = `
 SELECT ST_AsMVT(q, 'plots', 4096, 'geom', 'id') FROM (
   SELECT p.id, p.crop, (round(p.area_ha * 100) / 100)::real AS area_ha,
+         (SELECT s.risk FROM plot_screening s WHERE s.plot_id = p.id AND s.plot_version = p.version) AS risk,
          ST_SnapToGrid(ST_TransScale(ST_ForcePolygonCW(CASE WHEN $8::float8 > 0 THEN ST_Simplify(p.geom_3857, $8::float8, true) ELSE p.geom_3857 END),
                                      $5, $6, $7::float8, -$7::float8), 1) AS geom
   FROM plot p

@@ -125,6 +125,28 @@ const dict = {
     'details.capacity': 'Công suất',
     'details.capacityValue': '{n} tấn/năm',
     'details.code': 'Mã',
+    'layers.risk': 'Rủi ro phá rừng (EUDR)',
+    'legend.risk': 'Viền theo mức rủi ro: thấp, cao, cần thêm thông tin',
+    'screening.title': 'Sàng lọc phá rừng (EUDR)',
+    'screening.risk.low': 'Rủi ro thấp',
+    'screening.risk.high': 'Rủi ro cao',
+    'screening.risk.more_info_needed': 'Cần thêm thông tin',
+    'screening.reason.no_tree_cover_2020': 'Không có rừng, cây che phủ vào cuối năm 2020.',
+    'screening.reason.commodity_by_2020': 'Cây lâu năm được trồng từ năm 2020 trở về trước (theo năm trồng đã khai).',
+    'screening.reason.disturbed_before_2021': 'Mất cây che phủ trước năm 2021.',
+    'screening.reason.tree_cover_lost_after_2020': 'Có rừng năm 2020 và mất cây che phủ sau năm 2020.',
+    'screening.reason.tree_cover_2020': 'Bản đồ ghi nhận rừng năm 2020, không thấy mất rừng sau đó (cà phê, vườn cây thường bị nhận nhầm là rừng).',
+    'screening.reason.no_loss_data': 'Có rừng năm 2020; chưa có bản đồ mất rừng cho thửa này.',
+    'screening.reason.no_forest_data': 'Chưa có bản đồ rừng năm 2020 cho thửa này.',
+    'screening.forest2020': 'Rừng cuối năm 2020',
+    'screening.lossAfter2020': 'Mất cây che phủ sau 2020',
+    'screening.commodity2020': 'Cây trồng có từ 2020',
+    'screening.yes': 'Có',
+    'screening.datasets': 'Dữ liệu dùng',
+    'screening.screenedAt': 'Sàng lọc lúc',
+    'screening.stale': 'thửa đã thay đổi, đang sàng lọc lại',
+    'screening.noData': 'Không có dữ liệu',
+    'screening.personDecides': 'Sàng lọc chỉ cảnh báo; cán bộ xem xét và kết luận.',
     'search.placeholder': 'Tìm mã số, vùng trồng, xã…',
     'search.label': 'Tìm kiếm',
     'search.none': 'Không tìm thấy kết quả.',
@@ -390,6 +412,28 @@ const dict = {
     'details.capacity': 'Capacity',
     'details.capacityValue': '{n} t/year',
     'details.code': 'Code',
+    'layers.risk': 'Deforestation risk (EUDR)',
+    'legend.risk': 'Outlined by risk: low, high, more information needed',
+    'screening.title': 'Deforestation screening (EUDR)',
+    'screening.risk.low': 'Low risk',
+    'screening.risk.high': 'High risk',
+    'screening.risk.more_info_needed': 'More information needed',
+    'screening.reason.no_tree_cover_2020': 'No forest or tree cover at the end of 2020.',
+    'screening.reason.commodity_by_2020': 'A perennial crop planted in 2020 or before (by the declared planting year).',
+    'screening.reason.disturbed_before_2021': 'The tree cover was lost before 2021.',
+    'screening.reason.tree_cover_lost_after_2020': 'Forest in 2020, and tree cover lost after 2020.',
+    'screening.reason.tree_cover_2020': 'The maps show forest in 2020 and no loss since (coffee and orchards are often read as forest).',
+    'screening.reason.no_loss_data': 'Forest in 2020; no tree cover loss map covers this plot yet.',
+    'screening.reason.no_forest_data': 'No forest map of 2020 covers this plot yet.',
+    'screening.forest2020': 'Forest at the end of 2020',
+    'screening.lossAfter2020': 'Tree cover lost after 2020',
+    'screening.commodity2020': 'Crop there by 2020',
+    'screening.yes': 'Yes',
+    'screening.datasets': 'Datasets',
+    'screening.screenedAt': 'Screened',
+    'screening.stale': 'the plot changed: screening again',
+    'screening.noData': 'No data',
+    'screening.personDecides': 'Screening flags; an officer looks and decides.',
     'search.placeholder': 'Search codes, growing areas, communes…',
     'search.label': 'Search',
     'search.none': 'Nothing found.',
@@ -546,6 +590,11 @@ export function currentLang() {
 export function t(key, vars = {}) {
   const s = dict[lang][key] ?? dict.vi[key] ?? key;
   return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
+}
+
+/** Adds the texts of a screen kept in a module of its own: { vi: {...}, en: {...} }. */
+export function addTexts(texts) {
+  for (const [l, entries] of Object.entries(texts)) Object.assign(dict[l], entries);
 }
 
 /** Whether key has a text (in Vietnamese, which has every key). */

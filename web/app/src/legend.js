@@ -3,7 +3,7 @@
 // from the layers' paint). A button (#layers-toggle) opens and closes it.
 import { t, onLangChange } from './i18n.js';
 import { GROUPS, groupVisible, setGroupVisible, isPhone } from './map.js';
-import { styledCrops, cropName, areaStatusColors, loadCrops } from './lookups.js';
+import { styledCrops, cropName, areaStatusColors, loadCrops, screeningRiskColors } from './lookups.js';
 
 const OTHER_CROP = '#90a4ae';
 
@@ -43,6 +43,18 @@ function legendFor(map, key) {
     case 'growingAreas':
       for (const s of statuses) ul.append(item('area', status[s], t(`legend.area.${s}`)));
       break;
+    case 'risk': {
+      const li = el('li', 'wide');
+      for (const [r, c] of Object.entries(screeningRiskColors())) {
+        const sw = el('span', 'swatch area');
+        sw.style.setProperty('--c', c);
+        sw.title = t(`screening.risk.${r}`);
+        li.append(sw);
+      }
+      li.append(el('span', null, t('legend.risk')));
+      ul.append(li);
+      break;
+    }
     case 'packingHouses': {
       const li = el('li', 'wide');
       for (const s of statuses) {

@@ -6,6 +6,7 @@ import { currentLang, t } from './i18n.js';
 let crops = new Map();
 let cropColors = [];
 let statusColors = { active: '#137a63', suspended: '#c62828', pending: '#d98e04', none: '#607d8b' };
+let riskColors = { low: '#2e7d32', high: '#c62828', more_info_needed: '#ef8f00' };
 
 /** Loads the crop list once; later calls return the same promise. A failure leaves crop codes as names. */
 export const loadCrops = (() => {
@@ -22,6 +23,12 @@ export const loadCrops = (() => {
 export function setStyleMetadata(metadata = {}) {
   cropColors = metadata['vungtrong:crops'] || [];
   statusColors = { ...statusColors, ...(metadata['vungtrong:status'] || {}) };
+  riskColors = { ...riskColors, ...(metadata['vungtrong:risk'] || {}) };
+}
+
+/** The map's colours of deforestation risks: {low, high, more_info_needed}. */
+export function screeningRiskColors() {
+  return riskColors;
 }
 
 /** The crops the style colours, as [{crop, color}], in the style's order. */

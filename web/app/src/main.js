@@ -12,6 +12,7 @@ import { initSearch, hideResults } from './search.js';
 import { initLegend, setLegendOpen } from './legend.js';
 import { initMyPlots, updateMyPlots } from './myplots.js';
 import { initImport, updateImport } from './importer.js';
+import { initTrace, updateTrace } from './trace/exporter.js';
 
 const $ = (id) => document.getElementById(id);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
@@ -91,6 +92,9 @@ async function start() {
   initImport(map, $('import-button'), (bbox) => fit(bbox, false));
   onSessionChange((s) => updateImport($('import-button'), s));
   updateImport($('import-button'), session());
+  initTrace($('trace-button'));
+  onSessionChange((s) => updateTrace($('trace-button'), s));
+  updateTrace($('trace-button'), session());
   await initLegend(map, $('layers'), $('layers-toggle'), () => { if (isPhone()) closeDetails(); });
 }
 

@@ -10,6 +10,7 @@ setWorkerUrl(new URL(workerUrl, location.href).href);
 /** The layer groups of the layer switcher: each group's key, label key and style layer ids. */
 export const GROUPS = [
   { key: 'plots', label: 'layers.plots', layers: ['plot-density', 'plots-fill', 'plots-line', 'my-plots', 'selected-plot'] },
+  { key: 'risk', label: 'layers.risk', layers: ['plots-risk'] },
   { key: 'growingAreas', label: 'layers.growingAreas', layers: ['growing-areas-fill', 'growing-areas-line', 'selected-growing_area'] },
   { key: 'packingHouses', label: 'layers.packingHouses', layers: ['packing-houses', 'selected-packing_house'] },
   { key: 'livestock', label: 'layers.livestock', layers: ['livestock', 'selected-livestock'] },

@@ -3,7 +3,7 @@
 // sheet on phones; it re-renders in place when the language changes.
 import { api, APIError } from './api.js';
 import { t, formatHectares, formatNumber, formatDate, onLangChange } from './i18n.js';
-import { loadCrops, cropName, statusGroup, statusLabel, statusColor, marketName, speciesName } from './lookups.js';
+import { loadCrops, cropName, statusGroup, statusLabel, statusColor, marketName, speciesName, screeningRiskColors } from './lookups.js';
 
 const KIND_LABEL = {
   growing_area: 'details.growingArea', packing_house: 'details.packingHouse', livestock: 'details.livestock',
@@ -100,8 +100,39 @@ function plotBody(f, producer) {
       row('phone', 'details.phone', producer?.phone),
       area ? row('growing-area', 'details.growingArea.name', link('growing_area', area.id, area.name)) : null,
       area ? codeList(area.codes) : null,
+      screeningSection(p.screening),
     ],
   };
+}
+
+// "12,5 ha (40,0 %)", or "no map covers it".
+function haPct(ha, pct) {
+  if (ha === undefined || ha === null) return t('screening.noData');
+  return `${formatHectares(ha)} (${formatNumber(pct ?? 0, 1)} %)`;
+}
+
+// The plot's deforestation screening (EUDR): its risk, why, the figures and the maps used.
+function screeningSection(sc) {
+  if (!sc) return null;
+  const section = el('section', 'screening');
+  section.dataset.risk = sc.risk;
+  section.append(el('h3', null, t('screening.title')));
+  const b = el('span', `badge risk-${sc.risk}`, t(`screening.risk.${sc.risk}`));
+  b.style.backgroundColor = screeningRiskColors()[sc.risk] || '#607d8b';
+  const head = el('div', 'code-head');
+  head.append(b);
+  section.append(head, el('p', 'muted reason', t(`screening.reason.${sc.reason}`)));
+  const loss = haPct(sc.loss_after_2020_ha, sc.loss_after_2020_pct);
+  const years = sc.loss_years?.length ? ` — ${sc.loss_years.join(', ')}` : '';
+  section.append(...[
+    row('forest-2020', 'screening.forest2020', haPct(sc.forest_2020_ha, sc.forest_2020_pct)),
+    row('loss-after-2020', 'screening.lossAfter2020', loss + years),
+    sc.commodity_2020 ? row('commodity-2020', 'screening.commodity2020', t('screening.yes')) : null,
+    row('datasets', 'screening.datasets', (sc.datasets || []).map((d) => `${d.name} (${formatDate(d.date)})`).join('; ') || t('screening.noData')),
+    row('screened-at', 'screening.screenedAt', formatDate(sc.screened_at, true) + (sc.current ? '' : ` — ${t('screening.stale')}`)),
+  ].filter(Boolean));
+  if (sc.risk !== 'low') section.append(el('p', 'muted note', t('screening.personDecides')));
+  return section;
 }
 
 function growingAreaBody(g) {

@@ -1,0 +1,12 @@
+DROP TABLE IF EXISTS screening_run;
+DROP TRIGGER IF EXISTS plot_queue_screening_update ON plot;
+DROP TRIGGER IF EXISTS plot_queue_screening_insert ON plot;
+DROP FUNCTION IF EXISTS plot_queue_screening();
+DROP TABLE IF EXISTS screening_queue;
+DROP TABLE IF EXISTS plot_screening;
+DROP TABLE IF EXISTS screening_rule;
+DROP TABLE IF EXISTS baseline_lossyear;
+DROP TABLE IF EXISTS baseline_treecover2000;
+DROP TABLE IF EXISTS baseline_forest2020;
+DROP TABLE IF EXISTS baseline;
+DROP EXTENSION IF EXISTS postgis_raster;
