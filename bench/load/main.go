@@ -6,7 +6,7 @@
 // client down (coordinated omission).
 //
 // It starts a private PostgreSQL cluster, loads the Đắk Lắk demo data with the binary's own
-// commands, and runs three phases, each with fresh server processes on the same database:
+// commands, and runs four phases, each with fresh server processes on the same database:
 //
 //   - one server;
 //   - two servers, the load split between them;
@@ -14,7 +14,10 @@
 //     stopped (pg_ctl stop -m fast) for a few seconds in the middle and started again. It
 //     reports whether any request outlived the server's request deadline, how the servers
 //     answered while the database was away (503 with Retry-After, cached tiles still served),
-//     and how long after the database's return the throughput was back to normal.
+//     and how long after the database's return the throughput was back to normal;
+//   - "page": the public code page a QR code opens (GET /v/{code}) against the JSON lookup
+//     (GET /api/v1/codes/{code}), each alone at the code rate on one server, in alternating
+//     rounds; the target is the page's p99 within 1.5x the JSON's.
 //
 // It prints markdown tables (count, errors, p50/p90/p99/max latency and achieved rate per kind
 // of request and phase), the per-second success, 503 and error counts across the outage, and
@@ -101,7 +104,7 @@ func main() {
 	flag.DurationVar(&o.recoveryTarget, "recovery-target", 5*time.Second, "target for the time from the database's return to normal throughput")
 	flag.DurationVar(&o.fast503, "fast-503", 100*time.Millisecond, "the p99 under which a 503 during the outage counts as quick")
 	flag.StringVar(&o.recordsFile, "records", "", "also write every measured request to this CSV file (phase, kind, server, due and latency in ms, status, error)")
-	flag.StringVar(&skip, "skip", "", "phases to leave out, comma-separated: one, two, restart")
+	flag.StringVar(&skip, "skip", "", "phases to leave out, comma-separated: one, two, restart, page")
 	flag.Func("server-env", "an extra NAME=value in the servers' environment (repeatable), e.g. VUNGTRONG_DATABASE_STATEMENT_TIMEOUT=1s", func(v string) error {
 		if !strings.Contains(v, "=") {
 			return fmt.Errorf("want NAME=value")
@@ -113,8 +116,8 @@ func main() {
 	o.skip = map[string]bool{}
 	for _, s := range strings.Split(skip, ",") {
 		if s = strings.TrimSpace(s); s != "" {
-			if s != phaseOne && s != phaseTwo && s != phaseRestart {
-				log.Fatalf("-skip: no phase %q (the phases are one, two, restart)", s)
+			if s != phaseOne && s != phaseTwo && s != phaseRestart && s != phasePage {
+				log.Fatalf("-skip: no phase %q (the phases are one, two, restart, page)", s)
 			}
 			o.skip[s] = true
 		}
@@ -207,7 +210,14 @@ func run(ctx context.Context, o options) error {
 		}
 		results = append(results, r)
 	}
-	report(os.Stdout, o, w, results)
+	var page *phaseResult
+	pageSize := 0
+	if !o.skip[phasePage] {
+		if page, pageSize, err = runPagePhase(ctx, o, w, cluster, dbURL); err != nil {
+			return fmt.Errorf("phase %q: %w", phasePage, err)
+		}
+	}
+	report(os.Stdout, o, w, results, page, pageSize)
 	if o.recordsFile != "" {
 		return writeRecords(o.recordsFile, results)
 	}

@@ -127,7 +127,7 @@ type check struct {
 }
 
 // report prints every phase's tables, the outage's timeline and the targets.
-func report(w io.Writer, o options, wl *workload, results []*phaseResult) {
+func report(w io.Writer, o options, wl *workload, results []*phaseResult, page *phaseResult, pageSize int) {
 	var checks []check
 	fmt.Fprintf(w, "\n## bench/load: mixed open-loop load on the Đắk Lắk demo\n\n")
 	fmt.Fprintf(w, "server %s; http.request_timeout %s; %d CPUs shared by PostgreSQL, the servers and this client (GOMAXPROCS 1)\n", o.binary, o.requestTimeout, runtime.NumCPU())
@@ -158,8 +158,15 @@ func report(w io.Writer, o options, wl *workload, results []*phaseResult) {
 		fmt.Fprintf(w, "\nserver logs: %s\n", strings.Join(logs, ", "))
 	}
 
-	fmt.Fprintf(w, "\n### headline: code lookup p99 against the target\n\n")
-	table(w, []string{"phase", "servers", "p50 ms", "p99 ms", "target ms", "p99/target"}, headline)
+	if page != nil {
+		checks = append(checks, pageReport(w, o, page, pageSize))
+		fmt.Fprintf(w, "\nserver log: %s (%d lines)\n", page.logs[0], logLines(page.logs[0]))
+	}
+
+	if len(headline) > 0 {
+		fmt.Fprintf(w, "\n### headline: code lookup p99 against the target\n\n")
+		table(w, []string{"phase", "servers", "p50 ms", "p99 ms", "target ms", "p99/target"}, headline)
+	}
 
 	fmt.Fprintf(w, "\n### targets\n\n")
 	for _, c := range checks {
