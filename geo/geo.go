@@ -31,3 +31,36 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{MaxVertices: 10000, MinAreaHa: 0.001, MaxAreaHa: 1000}
 }
+
+// NeighbourRules say how a plot must sit among its neighbours.
+type NeighbourRules struct {
+	// OverlapTolerance is the share of the smaller of two plots by which their interiors may
+	// overlap before a write or an import is refused: surveys of neighbouring fields overlap by
+	// slivers, a plot drawn over its neighbour does not.
+	OverlapTolerance float64
+	// SliverM2 is the area, in square metres, under which a part of a suggested geometry (a
+	// plot without the neighbours it overlapped) is dropped as a sliver.
+	SliverM2 float64
+	// SnapM is how close, in metres, a vertex of a written plot must be to a neighbour's vertex
+	// or side to be moved exactly onto it; 0 turns snapping off.
+	SnapM float64
+}
+
+// DefaultNeighbourRules returns the rules used when none are configured: overlaps up to 1% of
+// the smaller plot pass, slivers under 1 m² are dropped, vertices snap within 1 cm.
+func DefaultNeighbourRules() NeighbourRules {
+	return NeighbourRules{OverlapTolerance: 0.01, SliverM2: 1, SnapM: 0.01}
+}
+
+// metresPerDegree is the most metres a degree of longitude or latitude spans anywhere (a
+// degree of longitude at the equator).
+const metresPerDegree = 111320
+
+// SnapDegrees returns SnapM in degrees, for PostGIS's planar snapping of WGS 84 geometries:
+// the degrees that are SnapM metres where a degree is longest, so that no vertex ever moves
+// farther than SnapM.
+func (r NeighbourRules) SnapDegrees() float64 { return r.SnapM / metresPerDegree }
+
+// SliverWidthDegrees is the width, in degrees, under which a part of a suggested geometry is
+// dropped as a sliver however long it is: about half a metre.
+const SliverWidthDegrees = 0.5 / metresPerDegree

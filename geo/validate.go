@@ -41,6 +41,19 @@ func (p Problem) String() string {
 // latitude/longitude swap when that explains it) and at most lim.MaxVertices positions. It
 // returns the geometry as a MultiPolygon, or every problem found (up to a cap).
 func ParsePolygonal(raw []byte, lim Limits) (orb.MultiPolygon, []Problem) {
+	mp, problems := DecodePolygonal(raw, lim)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return mp, nil
+}
+
+// DecodePolygonal checks what ParsePolygonal checks, but returns the geometry whenever its
+// structure can be read (a Polygon or MultiPolygon of closed rings of finite 2D positions),
+// with the problems of the rules it breaks besides (outside Vietnam, too many positions): for
+// a check that reports every problem of a geometry it can still look at. The geometry is nil
+// when the structure itself is broken.
+func DecodePolygonal(raw []byte, lim Limits) (orb.MultiPolygon, []Problem) {
 	var obj struct {
 		Type        *string         `json:"type"`
 		Coordinates json.RawMessage `json:"coordinates"`
@@ -94,16 +107,73 @@ func ParsePolygonal(raw []byte, lim Limits) (orb.MultiPolygon, []Problem) {
 			}
 		}
 	}
-	if len(c.problems) == 0 {
+	readable := len(c.problems) == 0
+	if readable {
 		c.checkExtent(mp)
 	}
 	if c.vertices > lim.MaxVertices && lim.MaxVertices > 0 {
 		c.add("coordinates", fmt.Sprintf("geometry has %d positions, more than the limit of %d: simplify it (a surveyed parcel rarely needs more than a few hundred)", c.vertices, lim.MaxVertices), nil)
 	}
+	if !readable {
+		return nil, c.result()
+	}
+	if len(c.problems) > 0 {
+		return mp, c.result()
+	}
+	return mp, nil
+}
+
+// ParseLine decodes a GeoJSON LineString (a line to split a plot along, say): at least two
+// distinct 2D positions of finite numbers, every one inside Vietnam. It returns the line, or
+// every problem found.
+func ParseLine(raw []byte) (orb.LineString, []Problem) {
+	var obj struct {
+		Type        *string         `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+	}
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil, []Problem{{Message: "the line is missing: send a GeoJSON LineString"}}
+	}
+	if err := json.Unmarshal(raw, &obj); err != nil || obj.Type == nil {
+		return nil, []Problem{{Message: "the line must be a GeoJSON LineString: {\"type\": \"LineString\", \"coordinates\": [[lon, lat], ...]}"}}
+	}
+	if *obj.Type != "LineString" {
+		return nil, []Problem{{Path: "type", Message: fmt.Sprintf("geometry type %s is not accepted: the line is a LineString", *obj.Type)}}
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(obj.Coordinates))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return nil, []Problem{{Path: "coordinates", Message: "coordinates are not valid JSON"}}
+	}
+	positions, ok := tree.([]any)
+	if !ok {
+		return nil, []Problem{{Path: "coordinates", Message: "a LineString's coordinates must be an array of [longitude, latitude] positions"}}
+	}
+	c := checker{}
+	var line orb.LineString
+	for i, p := range positions {
+		if pt, ok := c.position(p, fmt.Sprintf("coordinates[%d]", i)); ok {
+			line = append(line, pt)
+		}
+	}
+	if len(c.problems) == 0 {
+		distinct := 0
+		for i := range line {
+			if i == 0 || line[i] != line[i-1] {
+				distinct++
+			}
+		}
+		if distinct < 2 {
+			c.add("coordinates", "a line needs at least two different positions", nil)
+		} else {
+			c.checkExtent(orb.MultiPolygon{{orb.Ring(line)}})
+		}
+	}
 	if len(c.problems) > 0 {
 		return nil, c.result()
 	}
-	return mp, nil
+	return line, nil
 }
 
 func describe(t string) string {

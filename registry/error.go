@@ -37,6 +37,10 @@ type Error struct {
 	Details []Detail
 	// RetryAfter says when to try again, for ETOOMANY.
 	RetryAfter time.Duration
+	// Extra holds further members of the error beside its code, message and details, for a
+	// client to act on: a refused plot's overlaps and the geometry that would pass, say. The
+	// web layer renders each value (registry types and geometries as GeoJSON).
+	Extra map[string]any
 }
 
 // Detail locates one problem inside a request or a file.
@@ -113,6 +117,15 @@ func ErrorRetryAfter(err error) time.Duration {
 		return e.RetryAfter
 	}
 	return 0
+}
+
+// ErrorExtra returns the extra members of the *Error wrapped in err, if any.
+func ErrorExtra(err error) map[string]any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Extra
+	}
+	return nil
 }
 
 // ErrorDetails returns the details of the *Error wrapped in err, if any.

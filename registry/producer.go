@@ -46,8 +46,12 @@ type ProducerFilter struct {
 	ProvinceCode  string
 	CommuneCode   string
 	CooperativeID int64
-	After         int64
-	Limit         int
+	// Q finds producers by name (compared without diacritics, anywhere in the name), citizen ID
+	// or phone number; the personal ones only among the producers whose personal data the
+	// caller may see: for anyone else it finds cooperatives and enterprises by name.
+	Q     string
+	After int64
+	Limit int
 }
 
 // ProducerPage is one page of producers and the cursor of the next (0 when last).

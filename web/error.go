@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/vungtrong/vungtrong/registry"
 )
 
@@ -43,11 +45,51 @@ func StatusOf(err error) int {
 
 // errorBody is the JSON of every error response.
 type errorBody struct {
-	Error struct {
-		Code    string            `json:"code"`
-		Message string            `json:"message"`
-		Details []registry.Detail `json:"details,omitempty"`
-	} `json:"error"`
+	Error errorJSON `json:"error"`
+}
+
+// errorJSON is an error's code, message and details, and the members of its Extra beside them.
+type errorJSON struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Details []registry.Detail `json:"details,omitempty"`
+	Extra   map[string]any    `json:"-"`
+}
+
+// MarshalJSON writes the error's own members, then its extra ones (which may not replace them),
+// each rendered by extraJSON.
+func (e errorJSON) MarshalJSON() ([]byte, error) {
+	type plain errorJSON
+	b, err := json.Marshal(plain(e))
+	if err != nil || len(e.Extra) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	for k, v := range e.Extra {
+		m[k] = extraJSON(v)
+	}
+	m["code"], m["message"] = e.Code, e.Message
+	if len(e.Details) > 0 {
+		m["details"] = e.Details
+	} else {
+		delete(m, "details")
+	}
+	return json.Marshal(m)
+}
+
+// extraJSON renders a value of an error's Extra: the registry's geometries and overlaps as
+// GeoJSON, anything else as encoding/json does.
+func extraJSON(v any) any {
+	switch v := v.(type) {
+	case orb.MultiPolygon:
+		if v == nil {
+			return nil
+		}
+		return multiPolygonJSON{"MultiPolygon", v}
+	case []registry.PlotOverlap:
+		return toOverlapsJSON(v)
+	}
+	return v
 }
 
 // errDeadline is the cause of a request's context ending at the request timeout.
@@ -87,6 +129,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body.Error.Code = code
 	body.Error.Message = registry.ErrorMessage(err)
 	body.Error.Details = registry.ErrorDetails(err)
+	body.Error.Extra = registry.ErrorExtra(err)
 	switch code {
 	case registry.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="vungtrong"`)

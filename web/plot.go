@@ -44,6 +44,11 @@ type plotProperties struct {
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 	DeletedAt       *time.Time `json:"deleted_at,omitempty"`
+	// ParentIDs name the plots a split or merge made this one from; Retired and RetiredInto
+	// say how a plot left the registry, and for what (history only).
+	ParentIDs   []int64 `json:"parent_ids,omitempty"`
+	Retired     string  `json:"retired,omitempty"`
+	RetiredInto []int64 `json:"retired_into,omitempty"`
 	// Context is the growing area, codes and unit names (a single plot's answer only).
 	*registry.PlotContext `json:",omitempty"`
 	// Screening is the plot's deforestation screening (a single plot's answer, once screened).
@@ -57,8 +62,32 @@ func toFeature(p *registry.Plot) plotFeature {
 		ProvinceCode: p.ProvinceCode, CommuneCode: p.CommuneCode, CadastralSheet: p.CadastralSheet,
 		CadastralParcel: p.CadastralParcel, LandCertNo: p.LandCertNo, Source: p.Source, ExternalID: p.ExternalID,
 		Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, DeletedAt: p.DeletedAt,
+		ParentIDs: p.ParentIDs, Retired: p.Retired, RetiredInto: p.RetiredInto,
 	}}
 	return f
+}
+
+// historyFeature is one version of a plot as a GeoJSON Feature.
+type historyFeature struct {
+	Type       string            `json:"type"`
+	ID         int64             `json:"id"`
+	Geometry   multiPolygonJSON  `json:"geometry"`
+	Properties historyProperties `json:"properties"`
+}
+
+type historyProperties struct {
+	plotProperties
+	ValidFrom time.Time  `json:"valid_from"`
+	ValidTo   *time.Time `json:"valid_to"`
+	WrittenBy string     `json:"written_by,omitempty"`
+	Changes   []string   `json:"changes"`
+}
+
+// toHistoryFeature renders a version of a plot as the service returned it (redacted already).
+func toHistoryFeature(v *registry.PlotVersion) historyFeature {
+	f := toFeature(v.Plot)
+	return historyFeature{Type: f.Type, ID: f.ID, Geometry: f.Geometry, Properties: historyProperties{plotProperties: f.Properties,
+		ValidFrom: v.ValidFrom, ValidTo: v.ValidTo, WrittenBy: v.WrittenBy, Changes: v.Changes}}
 }
 
 type featureCollection struct {
@@ -139,7 +168,8 @@ func (s *Server) handlePlotGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handlePlotHistory answers "GET /api/v1/plots/{id}/history": earlier versions, newest first.
+// handlePlotHistory answers "GET /api/v1/plots/{id}/history": every version, newest first, the
+// current one included, each with when it was valid, who wrote it and what it changed.
 func (s *Server) handlePlotHistory(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "plot")
 	if err != nil {
@@ -149,9 +179,9 @@ func (s *Server) handlePlotHistory(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	features := make([]plotFeature, len(hist))
-	for i, p := range hist {
-		features[i] = toFeature(p)
+	features := make([]historyFeature, len(hist))
+	for i, v := range hist {
+		features[i] = toHistoryFeature(v)
 	}
 	writeGeoJSON(w, http.StatusOK, featureCollection{Type: "FeatureCollection", Features: features, NumberReturned: len(features)})
 	return nil
@@ -239,7 +269,9 @@ func (s *Server) handlePlotDelete(w http.ResponseWriter, r *http.Request) error 
 // readOnlyPlotProperties are sent back by clients that PUT what they GET; they are ignored.
 var readOnlyPlotProperties = map[string]bool{
 	"area_ha": true, "version": true, "created_at": true, "updated_at": true, "deleted_at": true,
-	"created_by": true, "updated_by": true, "id": true,
+	"created_by": true, "updated_by": true, "id": true, "parent_ids": true, "retired": true, "retired_into": true,
+	// What a history's versions carry, sent back by a client that restores one by hand.
+	"valid_from": true, "valid_to": true, "written_by": true, "changes": true,
 }
 
 // plotPropertySetters decode each writable property into the plot; null clears it.
@@ -268,20 +300,51 @@ var plotPropertySetters = map[string]fieldSetter[registry.Plot]{
 	},
 }
 
+// plotBody is a plot Feature as a request sends it: besides the GeoJSON members, the reason
+// to keep an overlap, and (for a check) the id of the plot being edited.
+type plotBody struct {
+	Type          *string                    `json:"type"`
+	ID            json.RawMessage            `json:"id"`
+	Geometry      json.RawMessage            `json:"geometry"`
+	Properties    map[string]json.RawMessage `json:"properties"`
+	OverlapReason *string                    `json:"overlap_reason"`
+}
+
+// readPlotBody decodes a request's plot Feature.
+func readPlotBody(body []byte) (*plotBody, error) {
+	var f plotBody
+	if err := json.Unmarshal(body, &f); err != nil {
+		return nil, registry.Errorf(registry.EINVALID, "the body must be a GeoJSON Feature: {\"type\": \"Feature\", \"geometry\": {...}, \"properties\": {\"crop\": \"cà phê\"}}")
+	}
+	if f.Type != nil && *f.Type != "Feature" {
+		return nil, fieldError("type", "is %q: send one GeoJSON Feature (for many plots use `vungtrong import`)", *f.Type)
+	}
+	return &f, nil
+}
+
+// geometryDetails turns package geo's problems into details located in the request.
+func geometryDetails(problems []geo.Problem) []registry.Detail {
+	var details []registry.Detail
+	for _, pr := range problems {
+		d := registry.Detail{Field: "geometry", Message: pr.Message, Code: pr.Code, Args: pr.Args}
+		if pr.Path != "" {
+			d.Field = "geometry." + pr.Path
+		}
+		if pr.Location != nil {
+			d.Location = []float64{pr.Location[0], pr.Location[1]}
+		}
+		details = append(details, d)
+	}
+	return details
+}
+
 // decodePlot reads a GeoJSON Feature into p. For a patch only the members present change;
 // otherwise every writable property is taken from the body (absent ones cleared). Every
 // problem of the properties is reported at once; geometry problems come from package geo.
 func (s *Server) decodePlot(body []byte, p *registry.Plot, patch bool) error {
-	var f struct {
-		Type       *string                    `json:"type"`
-		Geometry   json.RawMessage            `json:"geometry"`
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	if err := json.Unmarshal(body, &f); err != nil {
-		return registry.Errorf(registry.EINVALID, "the body must be a GeoJSON Feature: {\"type\": \"Feature\", \"geometry\": {...}, \"properties\": {\"crop\": \"cà phê\"}}")
-	}
-	if f.Type != nil && *f.Type != "Feature" {
-		return fieldError("type", "is %q: send one GeoJSON Feature (for many plots use `vungtrong import`)", *f.Type)
+	f, err := readPlotBody(body)
+	if err != nil {
+		return err
 	}
 	if !patch {
 		*p = registry.Plot{}
@@ -289,21 +352,37 @@ func (s *Server) decodePlot(body []byte, p *registry.Plot, patch bool) error {
 	var details []registry.Detail
 	if !patch || len(f.Geometry) > 0 {
 		mp, problems := geo.ParsePolygonal(f.Geometry, s.cfg.Geometry)
-		for _, pr := range problems {
-			d := registry.Detail{Field: "geometry", Message: pr.Message}
-			if pr.Path != "" {
-				d.Field = "geometry." + pr.Path
-			}
-			if pr.Location != nil {
-				d.Location = []float64{pr.Location[0], pr.Location[1]}
-			}
-			details = append(details, d)
-		}
+		details = append(details, geometryDetails(problems)...)
 		p.Geometry = mp
+	}
+	if f.OverlapReason != nil {
+		p.OverlapReason = *f.OverlapReason
+	}
+	if raw, ok := f.Properties["producer"]; ok {
+		delete(f.Properties, "producer")
+		details = append(details, decodeNewHousehold(raw, p, patch)...)
 	}
 	details = append(details, applyFields(p, f.Properties, plotPropertySetters, readOnlyPlotProperties, "properties.", "property")...)
 	if len(details) > 0 {
 		return registry.Invalid(details)
 	}
 	return nil
+}
+
+// decodeNewHousehold reads properties.producer, a household registered with a new plot
+// ({"name": …, "citizen_id": …, "phone": …, "address": …}), into p.NewProducer.
+func decodeNewHousehold(raw json.RawMessage, p *registry.Plot, patch bool) []registry.Detail {
+	if string(raw) == "null" {
+		return nil
+	}
+	if patch {
+		return []registry.Detail{{Field: "properties.producer", Message: "a new household can be registered only with a new plot; register it with POST /api/v1/producers, then set producer_id"}}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return []registry.Detail{{Field: "properties.producer", Message: "must be an object such as {\"name\": \"Nguyễn Văn A\", \"citizen_id\": \"066…\", \"phone\": \"0912…\"}"}}
+	}
+	np := &registry.Producer{}
+	p.NewProducer = np
+	return applyFields(np, fields, producerFieldSetters, readOnlyProducerFields, "properties.producer.", "field")
 }

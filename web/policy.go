@@ -43,6 +43,12 @@ var routePolicy = map[string][]string{
 	"PUT /api/v1/plots/{id}":         editors,
 	"PATCH /api/v1/plots/{id}":       append(slices.Clone(editors), registry.RoleFarmer),
 	"DELETE /api/v1/plots/{id}":      editors,
+	// Drawing on the map: checking a boundary before saving it, splitting, merging, restoring
+	// an earlier version. Farmers keep their plots' crops, not their boundaries.
+	"POST /api/v1/plots/check":        editors,
+	"POST /api/v1/plots/merge":        editors,
+	"POST /api/v1/plots/{id}/split":   editors,
+	"POST /api/v1/plots/{id}/restore": editors,
 
 	// Survey files are imported by officers for their provinces (and admins).
 	"POST /api/v1/imports":     {registry.RoleAdmin, registry.RoleOfficer},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vungtrong/vungtrong/registry"
 )
@@ -37,14 +38,18 @@ func toProducerJSON(p *registry.Producer) producerJSON {
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
-// handleProducerList answers "GET /api/v1/producers?kind=&province=&commune=&cooperative=&limit=&cursor=".
+// handleProducerList answers "GET /api/v1/producers?q=&kind=&province=&commune=&cooperative=&limit=&cursor=".
+// q finds producers by name, citizen ID or phone, among those whose data the caller may see.
 func (s *Server) handleProducerList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	lp, err := s.parseList(q)
 	if err != nil {
 		return err
 	}
-	f := registry.ProducerFilter{Limit: lp.limit, After: lp.after, Kind: q.Get("kind")}
+	f := registry.ProducerFilter{Limit: lp.limit, After: lp.after, Kind: q.Get("kind"), Q: q.Get("q")}
+	if utf8.RuneCountInString(f.Q) > 100 {
+		return registry.Errorf(registry.EMALFORMED, "q is longer than 100 characters: search by a name, a citizen ID or a phone number")
+	}
 	switch f.Kind {
 	case "", registry.ProducerHousehold, registry.ProducerCooperative, registry.ProducerEnterprise:
 	default:

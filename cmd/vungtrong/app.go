@@ -214,6 +214,7 @@ func (a *App) DB() *postgres.DB { return a.db }
 func (a *App) Handler() http.Handler {
 	plots := postgres.NewPlotService(a.db)
 	plots.Limits = a.cfg.Geometry
+	plots.Neighbours = a.cfg.Neighbours
 	plots.DefaultProvince = a.cfg.Registry.DefaultProvince
 	plots.MaxPageSize = a.cfg.API.MaxPageSize
 	producers := postgres.NewProducerService(a.db)

@@ -55,7 +55,9 @@ type Config struct {
 		YieldTolerance float64
 	}
 	Geometry geo.Limits
-	API      struct {
+	// Neighbours are the geometry.* keys on how plots sit among their neighbours.
+	Neighbours geo.NeighbourRules
+	API        struct {
 		PageSize, MaxPageSize int
 	}
 	Tiles struct {
@@ -271,6 +273,26 @@ var configKeys = []configKey{
 		nonNegativeFloat(func(c *Config) *float64 { return &c.Geometry.MinAreaHa })},
 	{"geometry.max_area_ha", "1000", "largest plot area accepted, in hectares", "a number >= 0",
 		nonNegativeFloat(func(c *Config) *float64 { return &c.Geometry.MaxAreaHa })},
+	{"geometry.overlap_tolerance", "0.01", "share of the smaller of two plots by which their interiors may overlap before a write or an import is refused (0.01 = 1%); an agriculture officer may keep a larger overlap with a reason", "a number from 0 to 1",
+		func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(f >= 0 && f <= 1) {
+				return errBadValue
+			}
+			c.Neighbours.OverlapTolerance = f
+			return nil
+		}},
+	{"geometry.sliver_m2", "1", "parts smaller than this, in square metres, are dropped from the geometry suggested for a plot drawn over its neighbours", "a number >= 0",
+		nonNegativeFloat(func(c *Config) *float64 { return &c.Neighbours.SliverM2 })},
+	{"geometry.snap_m", "0.01", "vertices of a plot written or checked that lie within this many metres of a neighbour's vertex or side are moved exactly onto it, so neighbours share edges; 0 turns snapping off", "a number from 0 to 1",
+		func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(f >= 0 && f <= 1) {
+				return errBadValue
+			}
+			c.Neighbours.SnapM = f
+			return nil
+		}},
 	{"api.page_size", "100", "items in a list page when the client does not say", "a whole number >= 1",
 		positiveInt(func(c *Config) *int { return &c.API.PageSize })},
 	{"api.max_page_size", "1000", "most items a client may ask for in one page", "a whole number >= 1",

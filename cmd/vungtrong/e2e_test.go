@@ -331,10 +331,10 @@ func TestPlotLifecycleOverHTTP(t *testing.T) {
 	}
 	hist := a.do("GET", loc+"/history", "").json(t)
 	versions := hist["features"].([]any)
-	if len(versions) != 1 {
-		t.Fatalf("history has %d versions, want 1", len(versions))
+	if len(versions) != 2 {
+		t.Fatalf("history has %d versions, want 2 (the current one, then the first)", len(versions))
 	}
-	first := versions[0].(map[string]any)["geometry"].(map[string]any)["coordinates"].([]any)[0].([]any)[0].([]any)[0].([]any)
+	first := versions[1].(map[string]any)["geometry"].(map[string]any)["coordinates"].([]any)[0].([]any)[0].([]any)[0].([]any)
 	if first[0].(float64) != 108.05 {
 		t.Errorf("history geometry starts at %v, want the original 108.05", first)
 	}

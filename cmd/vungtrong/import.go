@@ -167,6 +167,7 @@ func (fi *fileImporter) importFile(ctx context.Context, req registry.ImportReque
 	}
 	ps := postgres.NewPlotService(fi.db)
 	ps.Limits = fi.cfg.Geometry
+	ps.Neighbours = fi.cfg.Neighbours
 	ps.DefaultProvince = fi.cfg.Registry.DefaultProvince
 	rep, err := postgres.NewPlotImporter(fi.db, ps).ImportPlots(ctx, src, registry.ImportOptions{
 		Source: req.Source, DryRun: req.DryRun, OnInvalid: req.OnInvalid, Province: province, Describe: src.Describe(),

@@ -40,6 +40,9 @@ var constraintMessages = map[string]string{
 	"plot_version_check":                       "the version must be positive",
 	"plot_source_external_key":                 "a live plot with this external id already exists in this source",
 	"plot_history_plot_id_fkey":                "the plot of this history row does not exist",
+	"plot_retired_check":                       "a plot is retired by a split or a merge",
+	"plot_retired_into_check":                  "a retired plot is deleted and names the plots that replace it",
+	"plot_parent_ids_check":                    "a plot made by a split or a merge names at least one plot it came from",
 
 	// Growing areas, packing houses and their codes.
 	"growing_area_admin_scheme_commune_code_fkey":            "the commune code is not a commune of the list",

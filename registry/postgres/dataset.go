@@ -218,7 +218,7 @@ func (l *DatasetLoader) loadPlots(r *loadRun, ds *registry.Dataset) error {
 			}
 			return err
 		}
-		if err := l.db.insertPlot(r.ctx, r.tx, &p); err != nil {
+		if err := l.db.insertPlot(r.ctx, r.tx, &p, ""); err != nil {
 			return fmt.Errorf("plot %s: %w", p.ExternalID, err)
 		}
 		r.ids["plot"][p.ExternalID] = p.ID
@@ -510,9 +510,10 @@ func (l *DatasetLoader) loadFeedMills(r *loadRun, ds *registry.Dataset) error {
 	return nil
 }
 
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice for nil (which pgx would send as NULL, not as an empty array).
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// ConnectTimeout bounds opening a connection (0: 5 seconds), so that a database that does
 	// not answer fails requests quickly instead of holding them.
 	ConnectTimeout time.Duration
+	// Tracer, when set, sees every statement the pool's connections run (bench/edit records
+	// the statements of a request with it, to run the same ones without the server).
+	Tracer pgx.QueryTracer
 }
 
 // Open connects to the database at url and checks that it answers. The error names the host
@@ -70,6 +73,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	}
 	cfg.ConnConfig.ConnectTimeout = cmp.Or(opts.ConnectTimeout, 5*time.Second)
+	cfg.ConnConfig.Tracer = opts.Tracer
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = int32(opts.MaxConns)
 	}

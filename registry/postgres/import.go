@@ -211,7 +211,7 @@ func (im *PlotImporter) ImportPlots(ctx context.Context, src registry.ImportSour
 		opt.DeclaredAreaTolerance = 0.1
 	}
 	if opt.OverlapTolerance == 0 {
-		opt.OverlapTolerance = 0.01
+		opt.OverlapTolerance = im.plots.Neighbours.OverlapTolerance
 	}
 	if strings.TrimSpace(opt.Source) == "" {
 		return nil, registry.Errorf(registry.EINVALID, "an import needs a source name (the survey or file it comes from)")
@@ -563,21 +563,20 @@ func (r *importRun) collectTo(rows pgx.Rows, add func(registry.Detail)) error {
 }
 
 // checkOverlaps reports plots whose interiors overlap another plot of the file, or a plot
-// already registered (other than the one the feature replaces), by more than the tolerance
-// share of the smaller one: neighbours that share an edge, or overlap by a survey sliver, pass.
-// "Interiors overlap" is one relate test (the DE-9IM pattern T********), where intersects but
-// does not touch would be two.
+// already registered (other than the one the feature replaces), by the overlap rule that plots
+// written one at a time follow too (overlap.go): by more than the tolerance share of the
+// smaller one, so that neighbours that share an edge, or overlap by a survey sliver, pass.
 func (im *PlotImporter) checkOverlaps(r *importRun) error {
 	ctx, tx := r.ctx, r.tx
 	rows, err := tx.Query(ctx, r.sql(`
 		SELECT n, 'geometry', format('overlaps feature %s by %s m² (%s%% of the smaller plot)', other, m2, pct),
 		       'overlap_feature', jsonb_build_object('other', other, 'm2', m2, 'pct', pct)
-		FROM (SELECT b.n, a.n::text AS other, round(o.m2::numeric, 1)::text AS m2, round((100 * o.m2 / (10000 * least(a.area_ha, b.area_ha)))::numeric, 1)::text AS pct
+		FROM (SELECT b.n, a.n::text AS other, round(o.m2::numeric, 1)::text AS m2, round(`+overlapPctSQL("o.m2", "a.area_ha", "b.area_ha")+`::numeric, 1)::text AS pct
 		FROM import_plot a
 		JOIN import_plot b ON a.n < b.n AND a.geom && b.geom AND b.valid
-		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS m2) o
-		WHERE a.valid AND ST_Relate(a.geom, b.geom, 'T********')
-		  AND o.m2 > $1 * 10000 * least(a.area_ha, b.area_ha)) x
+		CROSS JOIN LATERAL (SELECT `+overlapM2SQL("ST_Intersection(a.geom, b.geom)")+` AS m2) o
+		WHERE a.valid AND `+interiorsOverlapSQL("a.geom", "b.geom")+`
+		  AND `+overlapBlocksSQL("o.m2", "a.area_ha", "b.area_ha", "$1")+`) x
 		ORDER BY n`), r.opt.OverlapTolerance)
 	if err != nil {
 		return err
@@ -589,13 +588,13 @@ func (im *PlotImporter) checkOverlaps(r *importRun) error {
 		SELECT n, 'geometry', format('overlaps registered plot %s%s by %s m² (%s%% of the smaller plot)', plot, CASE WHEN ref <> '' THEN ' (' || ref || ')' ELSE '' END, m2, pct),
 		       'overlap_registered', jsonb_build_object('plot', plot, 'ref', ref, 'm2', m2, 'pct', pct)
 		FROM (SELECT i.n, p.id::text AS plot, CASE WHEN p.external_id IS NOT NULL THEN concat_ws(' ', nullif(p.source, ''), p.external_id) ELSE '' END AS ref,
-		             round(o.m2::numeric, 1)::text AS m2, round((100 * o.m2 / (10000 * least(i.area_ha, p.area_ha)))::numeric, 1)::text AS pct
+		             round(o.m2::numeric, 1)::text AS m2, round(`+overlapPctSQL("o.m2", "i.area_ha", "p.area_ha")+`::numeric, 1)::text AS pct
 		FROM import_plot i
 		JOIN plot p ON p.geom && i.geom AND p.deleted_at IS NULL
-		CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(i.geom, p.geom)::geography) AS m2) o
+		CROSS JOIN LATERAL (SELECT `+overlapM2SQL("ST_Intersection(i.geom, p.geom)")+` AS m2) o
 		WHERE i.valid AND NOT (p.source = $2 AND p.external_id = i.external_id)
-		  AND ST_Relate(i.geom, p.geom, 'T********')
-		  AND o.m2 > $1 * 10000 * least(i.area_ha, p.area_ha)) x
+		  AND `+interiorsOverlapSQL("i.geom", "p.geom")+`
+		  AND `+overlapBlocksSQL("o.m2", "i.area_ha", "p.area_ha", "$1")+`) x
 		ORDER BY n`), r.opt.OverlapTolerance, r.opt.Source)
 	if err != nil {
 		return err

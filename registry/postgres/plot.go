@@ -20,6 +20,9 @@ type PlotService struct {
 	db *DB
 	// Limits bound plot geometries (vertices, area).
 	Limits geo.Limits
+	// Neighbours say how plots sit among their neighbours: the overlap rule (of imports too),
+	// slivers, snapping.
+	Neighbours geo.NeighbourRules
 	// DefaultProvince is the province of a plot whose request, commune and location (against
 	// loaded boundaries) do not say; empty leaves such plots without a province.
 	DefaultProvince string
@@ -31,13 +34,14 @@ var _ registry.PlotService = (*PlotService)(nil)
 
 // NewPlotService returns a PlotService on db with the default limits.
 func NewPlotService(db *DB) *PlotService {
-	return &PlotService{db: db, Limits: geo.DefaultLimits(), MaxPageSize: 1000}
+	return &PlotService{db: db, Limits: geo.DefaultLimits(), Neighbours: geo.DefaultNeighbourRules(), MaxPageSize: 1000}
 }
 
 const plotColumns = `p.id, p.producer_id, COALESCE(p.province_code, ''), COALESCE(p.commune_code, ''), p.crop,
 	COALESCE(p.variety, ''), COALESCE(p.planting_year, 0), COALESCE(p.cadastral_sheet, ''),
 	COALESCE(p.cadastral_parcel, ''), COALESCE(p.land_cert_no, ''), p.source, COALESCE(p.external_id, ''),
-	ST_AsBinary(p.geom), p.area_ha, p.version, p.created_at, p.updated_at, p.created_by, p.updated_by, p.deleted_at`
+	ST_AsBinary(p.geom), p.area_ha, p.version, p.created_at, p.updated_at, p.created_by, p.updated_by, p.deleted_at,
+	COALESCE(p.parent_ids, '{}'), COALESCE(p.retired, ''), COALESCE(p.retired_into, '{}')`
 
 // plotSelect reads plots with their owner's cooperative, which authorization needs.
 const plotSelect = `SELECT ` + plotColumns + `, o.cooperative_id FROM plot p LEFT JOIN producer o ON o.id = p.producer_id`
@@ -49,14 +53,23 @@ func scanPlot(row scanner, extra ...any) (*registry.Plot, error) {
 	var year int16
 	dest := append([]any{&p.ID, &p.ProducerID, &p.ProvinceCode, &p.CommuneCode, &p.Crop, &p.Variety, &year,
 		&p.CadastralSheet, &p.CadastralParcel, &p.LandCertNo, &p.Source, &p.ExternalID, &geom,
-		&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.UpdatedBy, &p.DeletedAt}, extra...)
+		&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.UpdatedBy, &p.DeletedAt,
+		&p.ParentIDs, &p.Retired, &p.RetiredInto}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	p.PlantingYear = int(year)
+	if err := decodePlotGeometry(&p, geom); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// decodePlotGeometry sets the plot's geometry from the WKB of a stored one.
+func decodePlotGeometry(p *registry.Plot, geom []byte) error {
 	g, err := wkb.Unmarshal(geom)
 	if err != nil {
-		return nil, fmt.Errorf("plot %d: decoding geometry: %w", p.ID, err)
+		return fmt.Errorf("plot %d: decoding geometry: %w", p.ID, err)
 	}
 	switch g := g.(type) {
 	case orb.MultiPolygon:
@@ -64,9 +77,9 @@ func scanPlot(row scanner, extra ...any) (*registry.Plot, error) {
 	case orb.Polygon:
 		p.Geometry = orb.MultiPolygon{g}
 	default:
-		return nil, fmt.Errorf("plot %d: stored geometry is a %s", p.ID, g.GeoJSONType())
+		return fmt.Errorf("plot %d: stored geometry is a %s", p.ID, g.GeoJSONType())
 	}
-	return &p, nil
+	return nil
 }
 
 // plotPlace is where a plot is and whom it belongs to, for authorization.
@@ -194,26 +207,88 @@ func (s *PlotService) FindPlots(ctx context.Context, f registry.PlotFilter) (*re
 	return page, nil
 }
 
-// CreatePlot validates and stores p, with its audit record, in one transaction.
+// CreatePlot validates and stores p, with its audit record, in one transaction: snapped onto its
+// neighbours, where the caller may write, and refused (EINVALID, with the overlaps and a
+// suggested geometry) when it overlaps a neighbour beyond the tolerance, unless an officer
+// keeps the overlap with p.OverlapReason.
 func (s *PlotService) CreatePlot(ctx context.Context, p *registry.Plot) error {
 	p.Normalize()
 	if err := p.Validate(s.db.now()); err != nil {
 		return err
 	}
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		if err := mayKeepOverlaps(ctx, p.OverlapReason); err != nil {
+			return err
+		}
+		if err := lockNeighbourhood(ctx, tx, p.Geometry.Bound()); err != nil {
+			return err
+		}
+		snapped, err := snapPlot(ctx, tx, p.Geometry, s.Neighbours, nil)
+		if err != nil {
+			return err
+		}
+		p.Geometry = snapped
 		place, err := s.prepare(ctx, tx, p, "")
 		if err != nil {
 			return err
 		}
+		if p.NewProducer != nil {
+			if place, err = insertNewHousehold(ctx, tx, p); err != nil {
+				return err
+			}
+		}
 		if err := mayWritePlot(ctx, place, "register a plot"); err != nil {
 			return err
 		}
-		return s.db.insertPlot(ctx, tx, p)
+		reason, err := s.guardOverlaps(ctx, tx, p, nil)
+		if err != nil {
+			return err
+		}
+		return s.db.insertPlot(ctx, tx, p, reason)
 	})
 	if registry.ErrorCode(err) == registry.EFORBIDDEN {
 		s.db.auditRefusal(ctx, auditEntry{Action: "plot.create", Outcome: "denied", ObjectType: "plot", Province: p.ProvinceCode, Commune: p.CommuneCode, Reason: registry.ErrorMessage(err)})
 	}
 	return err
+}
+
+// insertNewHousehold registers p.NewProducer, a household, in tx as the producer of the
+// prepared plot p: in the plot's commune unless it names its own, a member of the writing
+// cooperative when a cooperative writes. It returns the plot's place with its new owner.
+func insertNewHousehold(ctx context.Context, tx pgx.Tx, p *registry.Plot) (registry.Place, error) {
+	np := p.NewProducer
+	if np.ProvinceCode == "" && np.CommuneCode == "" {
+		np.ProvinceCode, np.CommuneCode = p.ProvinceCode, p.CommuneCode
+	}
+	if actor, _ := registry.ActorFromContext(ctx); actor.Role == registry.RoleCooperative && np.CooperativeID == nil {
+		np.CooperativeID = actor.ProducerID
+	}
+	if err := checkProducerRefs(ctx, tx, np); err != nil {
+		return registry.Place{}, prefixDetails(err, "properties.producer.")
+	}
+	if err := mayWriteProducer(ctx, producerPlace(np), "register this household"); err != nil {
+		return registry.Place{}, err
+	}
+	if err := insertProducer(ctx, tx, np); err != nil {
+		return registry.Place{}, prefixDetails(err, "properties.producer.")
+	}
+	p.ProducerID = &np.ID
+	return plotPlace(p, np.CooperativeID), nil
+}
+
+// prefixDetails returns err with its details' fields under prefix, for a nested object.
+func prefixDetails(err error, prefix string) error {
+	var e *registry.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 {
+		return err
+	}
+	c := *e
+	c.Details = make([]registry.Detail, len(e.Details))
+	for i, d := range e.Details {
+		d.Field = prefix + d.Field
+		c.Details[i] = d
+	}
+	return &c
 }
 
 // mayWritePlot returns EFORBIDDEN, saying why, unless the caller may change a plot at place.
@@ -234,7 +309,7 @@ func mayWrite(ctx context.Context, access func(registry.Actor, registry.Place) r
 		if place.CommuneCode != "" {
 			where += ", commune " + place.CommuneCode
 		}
-		return registry.Errorf(registry.EFORBIDDEN, "you may not %s in %s: it is outside your jurisdiction", what, where)
+		return registry.Errorf(registry.EFORBIDDEN, "you may not %s in %s: it is outside your jurisdiction (%s)", what, where, jurisdictionOf(actor))
 	case registry.RoleCooperative:
 		return registry.Errorf(registry.EFORBIDDEN, "you may not %s: %s", what, notMember)
 	case registry.RoleFarmer:
@@ -243,8 +318,25 @@ func mayWrite(ctx context.Context, access func(registry.Actor, registry.Place) r
 	return registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not %s", cmpOr(actor.Role, "public"), what)
 }
 
-// insertPlot stores a prepared plot and its audit record in tx, and notes the change.
-func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error {
+// jurisdictionOf names an officer's jurisdiction: "your jurisdiction: province 66, commune
+// 24280 of province 68".
+func jurisdictionOf(a registry.Actor) string {
+	if len(a.Jurisdictions) == 0 {
+		return "you have no jurisdiction"
+	}
+	parts := make([]string, len(a.Jurisdictions))
+	for i, j := range a.Jurisdictions {
+		parts[i] = "province " + j.ProvinceCode
+		if j.CommuneCode != "" {
+			parts[i] = "commune " + j.CommuneCode + " of province " + j.ProvinceCode
+		}
+	}
+	return "your jurisdiction: " + strings.Join(parts, ", ")
+}
+
+// insertPlot stores a prepared plot and its audit record (with reason, "" for none) in tx, and
+// notes the change.
+func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot, reason string) error {
 	actor := actorName(ctx)
 	geom, err := wkb.Marshal(p.Geometry)
 	if err != nil {
@@ -253,12 +345,13 @@ func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error
 	err = tx.QueryRow(ctx, `
 		INSERT INTO plot (producer_id, province_code, commune_code, crop, variety, planting_year,
 		                  cadastral_sheet, cadastral_parcel, land_cert_no, source, external_id, geom,
-		                  created_by, updated_by)
+		                  created_by, updated_by, parent_ids)
 		VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), $4, NULLIF($5, ''), NULLIF($6, 0), NULLIF($7, ''),
-		        NULLIF($8, ''), NULLIF($9, ''), $10, NULLIF($11, ''), ST_Multi(ST_GeomFromWKB($12, 4326)), $13, $13)
+		        NULLIF($8, ''), NULLIF($9, ''), $10, NULLIF($11, ''), ST_Multi(ST_GeomFromWKB($12, 4326)), $13, $13,
+		        NULLIF($14::bigint[], '{}'))
 		RETURNING id, area_ha, version, created_at, updated_at`,
 		p.ProducerID, p.ProvinceCode, p.CommuneCode, p.Crop, p.Variety, p.PlantingYear, p.CadastralSheet,
-		p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor).
+		p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor, nonNil(p.ParentIDs)).
 		Scan(&p.ID, &p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt)
 	if err != nil {
 		return mapPlotError(err, p)
@@ -268,7 +361,7 @@ func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error
 	if err != nil {
 		return err
 	}
-	if err := audit(ctx, tx, auditEntry{Action: "plot.create", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, After: after}); err != nil {
+	if err := audit(ctx, tx, auditEntry{Action: "plot.create", ObjectType: "plot", ObjectID: p.ID, Province: p.ProvinceCode, Reason: reason, After: after}); err != nil {
 		return err
 	}
 	return db.changed(ctx, tx, registry.ChangePlot, p.Geometry.Bound())
@@ -276,7 +369,9 @@ func (db *DB) insertPlot(ctx context.Context, tx pgx.Tx, p *registry.Plot) error
 
 // UpdatePlot replaces plot p.ID with p if its version is still ifVersion. A stale version is
 // refused with EPRECONDITION; a change the caller may not make (outside their jurisdiction,
-// before or after a move) with EFORBIDDEN; both refusals are audited.
+// before or after a move) with EFORBIDDEN; both refusals are audited. A new boundary is snapped
+// onto the neighbours and must pass the overlap rule, as in CreatePlot; a change that keeps the
+// boundary is not asked about overlaps it already had.
 func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersion int) error {
 	p.Normalize()
 	if err := p.Validate(s.db.now()); err != nil {
@@ -297,37 +392,41 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 		}
 		a, _ := registry.ActorFromContext(ctx)
 		before = b
-		return registry.CheckFarmerPlotChange(a, b, p)
+		if err := registry.CheckFarmerPlotChange(a, b, p); err != nil {
+			return err
+		}
+		return mayKeepOverlaps(ctx, p.OverlapReason)
 	}
-	return s.db.versionedWrite(ctx, "plot", "plot.update", p.ID, ifVersion, authorize, func(tx pgx.Tx) (string, error) {
-		geom, err := wkb.Marshal(p.Geometry)
-		if err != nil {
-			return "", err
-		}
-		// A plot that moves is placed again from its new location, unless the change names
-		// its commune or province itself.
-		oldProvince, oldCommune := before.ProvinceCode, before.CommuneCode
+	return s.db.versionedWriteNoted(ctx, "plot", "plot.update", p.ID, ifVersion, authorize, func(tx pgx.Tx) (writeNote, error) {
 		moved := !before.Geometry.Equal(p.Geometry)
-		fallback := ""
-		samePlace := p.ProvinceCode == oldProvince && p.CommuneCode == oldCommune
-		if moved && samePlace {
-			p.ProvinceCode, p.CommuneCode, fallback = "", "", oldProvince
+		if moved {
+			if err := lockNeighbourhood(ctx, tx, p.Geometry.Bound()); err != nil {
+				return writeNote{}, err
+			}
+			snapped, err := snapPlot(ctx, tx, p.Geometry, s.Neighbours, []int64{p.ID})
+			if err != nil {
+				return writeNote{}, err
+			}
+			p.Geometry = snapped
 		}
-		// A change that neither moves the plot nor names another place keeps the place it has
-		// (a farmer correcting the crop is not asked about boundaries loaded since).
-		if !moved && samePlace {
-			fallback = keepPlace
-		}
+		fallback := editFallback(before, p, moved)
 		place, err := s.prepare(ctx, tx, p, fallback)
 		if err != nil {
-			return "", err
+			return writeNote{}, err
 		}
-		if fallback != "" && p.CommuneCode == "" && p.ProvinceCode == oldProvince {
-			p.CommuneCode = oldCommune // no boundary says otherwise
-			place.CommuneCode = oldCommune
-		}
+		keepCommune(before, p, fallback, &place)
 		if err := mayWritePlot(ctx, place, "move or give the plot"); err != nil {
-			return "", err
+			return writeNote{}, err
+		}
+		reason := ""
+		if moved {
+			if reason, err = s.guardOverlaps(ctx, tx, p, []int64{p.ID}); err != nil {
+				return writeNote{}, err
+			}
+		}
+		geom, err := wkb.Marshal(p.Geometry)
+		if err != nil {
+			return writeNote{}, err
 		}
 		err = tx.QueryRow(ctx, `
 			UPDATE plot SET producer_id = $2, province_code = NULLIF($3, ''), commune_code = NULLIF($4, ''),
@@ -337,21 +436,47 @@ func (s *PlotService) UpdatePlot(ctx context.Context, p *registry.Plot, ifVersio
 			       geom = ST_Multi(ST_GeomFromWKB($13, 4326)), version = version + 1,
 			       updated_at = now(), updated_by = $14
 			WHERE id = $1
-			RETURNING area_ha, version, created_at, updated_at, created_by`,
+			RETURNING area_ha, version, created_at, updated_at, created_by, COALESCE(parent_ids, '{}')`,
 			p.ID, p.ProducerID, p.ProvinceCode, p.CommuneCode, p.Crop, p.Variety, p.PlantingYear,
 			p.CadastralSheet, p.CadastralParcel, p.LandCertNo, p.Source, p.ExternalID, geom, actor).
-			Scan(&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy)
+			Scan(&p.AreaHa, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.CreatedBy, &p.ParentIDs)
 		if err != nil {
-			return "", mapPlotError(err, p)
+			return writeNote{}, mapPlotError(err, p)
 		}
 		p.UpdatedBy = actor
 		for _, b := range []orb.Bound{before.Geometry.Bound(), p.Geometry.Bound()} {
 			if err := s.db.changed(ctx, tx, registry.ChangePlot, b); err != nil {
-				return "", err
+				return writeNote{}, err
 			}
 		}
-		return p.ProvinceCode, nil
+		return writeNote{province: p.ProvinceCode, reason: reason}, nil
 	})
+}
+
+// editFallback readies p, an edit of before, for placement, and returns prepare's
+// fallbackProvince: a plot that moves is placed again from its new location, unless the change
+// names its commune or province itself; a change that neither moves it nor names another place
+// keeps the place it has (a farmer correcting the crop is not asked about boundaries loaded
+// since).
+func editFallback(before, p *registry.Plot, moved bool) string {
+	samePlace := p.ProvinceCode == before.ProvinceCode && p.CommuneCode == before.CommuneCode
+	switch {
+	case moved && samePlace:
+		p.ProvinceCode, p.CommuneCode = "", ""
+		return before.ProvinceCode
+	case samePlace:
+		return keepPlace
+	}
+	return ""
+}
+
+// keepCommune gives an edited plot placed with editFallback's fallback its commune back when it
+// stays in its province and no loaded boundary says otherwise.
+func keepCommune(before, p *registry.Plot, fallback string, place *registry.Place) {
+	if fallback != "" && p.CommuneCode == "" && p.ProvinceCode == before.ProvinceCode {
+		p.CommuneCode = before.CommuneCode
+		place.CommuneCode = before.CommuneCode
+	}
 }
 
 // DeletePlot marks plot id deleted if its version is still ifVersion. Farmers may not delete
@@ -380,44 +505,6 @@ func (s *PlotService) DeletePlot(ctx context.Context, id int64, ifVersion int) e
 	})
 }
 
-// PlotHistory returns the earlier versions of a live plot, newest first.
-func (s *PlotService) PlotHistory(ctx context.Context, id int64) ([]*registry.Plot, error) {
-	_, place, err := findPlot(ctx, s.db.reader(ctx), id)
-	if err != nil {
-		return nil, err
-	}
-	actor, _ := registry.ActorFromContext(ctx)
-	access := registry.PlotAccess(actor, place)
-	if access == registry.AccessNone {
-		return nil, registry.Errorf(registry.ENOTFOUND, "plot %d not found", id)
-	}
-	redact := access == registry.AccessPublic
-	rows, err := s.db.reader(ctx).Query(ctx, `
-		SELECT plot_id, producer_id, COALESCE(province_code, ''), COALESCE(commune_code, ''), crop,
-		       COALESCE(variety, ''), COALESCE(planting_year, 0), COALESCE(cadastral_sheet, ''),
-		       COALESCE(cadastral_parcel, ''), COALESCE(land_cert_no, ''), source, COALESCE(external_id, ''),
-		       ST_AsBinary(geom), area_ha, version, valid_from, valid_to, written_by, replaced_by, deleted_at
-		FROM plot_history WHERE plot_id = $1 ORDER BY version DESC`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*registry.Plot
-	for rows.Next() {
-		// In a history row, CreatedAt/UpdatedAt hold when the version was valid from/to, and
-		// CreatedBy/UpdatedBy who wrote it and who replaced it.
-		p, err := scanPlot(rows)
-		if err != nil {
-			return nil, err
-		}
-		if redact {
-			p.Redact()
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
 // keepPlace, as prepare's fallbackProvince, keeps the plot's province and commune as they are.
 const keepPlace = "keep"
 
@@ -433,23 +520,32 @@ func (s *PlotService) prepare(ctx context.Context, tx pgx.Tx, p *registry.Plot, 
 	if err := checkPlotGeometry(ctx, tx, p.Geometry, s.Limits); err != nil {
 		return registry.Place{}, err
 	}
-	var coop *int64
-	if p.ProducerID != nil {
-		err := tx.QueryRow(ctx, `SELECT cooperative_id FROM producer WHERE id = $1 AND deleted_at IS NULL`, *p.ProducerID).Scan(&coop)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return registry.Place{}, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("producer %d does not exist", *p.ProducerID),
-				Details: []registry.Detail{{Field: "properties.producer_id", Message: "no such producer"}}}
-		} else if err != nil {
-			return registry.Place{}, err
-		}
+	coop, err := producerCooperative(ctx, tx, p)
+	if err != nil {
+		return registry.Place{}, err
 	}
 	if fallbackProvince == keepPlace {
 		return plotPlace(p, coop), nil
 	}
-	if err := s.placePlot(ctx, tx, p, fallbackProvince); err != nil {
+	if _, err := s.placePlot(ctx, tx, p, fallbackProvince); err != nil {
 		return registry.Place{}, err
 	}
 	return plotPlace(p, coop), nil
+}
+
+// producerCooperative returns the cooperative of the plot's producer (nil for none), and
+// EINVALID when the producer does not exist.
+func producerCooperative(ctx context.Context, q querier, p *registry.Plot) (*int64, error) {
+	if p.ProducerID == nil {
+		return nil, nil
+	}
+	var coop *int64
+	err := q.QueryRow(ctx, `SELECT cooperative_id FROM producer WHERE id = $1 AND deleted_at IS NULL`, *p.ProducerID).Scan(&coop)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("producer %d does not exist", *p.ProducerID),
+			Details: []registry.Detail{{Field: "properties.producer_id", Message: "no such producer"}}}
+	}
+	return coop, err
 }
 
 // unit is an administrative unit as placement names it: code and name, with its province's.
@@ -489,24 +585,30 @@ const placeSQL = `
 	       (SELECT code FROM np) IS NOT NULL, COALESCE((SELECT code FROM np), ''), COALESCE((SELECT name FROM np), ''),
 	       COALESCE((SELECT bounded FROM np), false), COALESCE((SELECT holds FROM np), false)`
 
+// unitNames are the names of the province and commune a plot was placed in, where placement
+// knew them ("" otherwise).
+type unitNames struct {
+	province, commune string
+}
+
 // placePlot fills in the plot's province and commune from where it lies wherever boundaries
 // are loaded: a named commune or province whose loaded boundary does not hold the plot is
 // refused, naming the unit that does when it is loaded. Where no loaded boundary says, the named
 // codes are used; else fallbackProvince (where it was before a move), else the configured
-// default province.
-func (s *PlotService) placePlot(ctx context.Context, tx pgx.Tx, p *registry.Plot, fallbackProvince string) error {
+// default province. It returns the units' names where it read them.
+func (s *PlotService) placePlot(ctx context.Context, q querier, p *registry.Plot, fallbackProvince string) (unitNames, error) {
 	geom, err := wkb.Marshal(p.Geometry)
 	if err != nil {
-		return err
+		return unitNames{}, err
 	}
 	var at, commune, province unit
 	var communeKnown, provinceKnown bool
-	err = tx.QueryRow(ctx, placeSQL, geom, p.CommuneCode, p.ProvinceCode).Scan(
+	err = q.QueryRow(ctx, placeSQL, geom, p.CommuneCode, p.ProvinceCode).Scan(
 		&at.Code, &at.Name, &at.ProvinceCode, &at.ProvinceName,
 		&communeKnown, &commune.Name, &commune.Bounded, &commune.Holds,
 		&provinceKnown, &province.Code, &province.Name, &province.Bounded, &province.Holds)
 	if err != nil {
-		return err
+		return unitNames{}, err
 	}
 	where := at.String()
 	if at.Code == "" {
@@ -523,38 +625,44 @@ func (s *PlotService) placePlot(ctx context.Context, tx pgx.Tx, p *registry.Plot
 	}
 	if p.CommuneCode != "" {
 		if !communeKnown {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
+			return unitNames{}, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is not a commune of the 2025 list", p.CommuneCode),
 				Details: []registry.Detail{{Field: "properties.commune_code", Message: "unknown commune code"}}}
 		}
 		commune.Code, commune.ProvinceCode, commune.ProvinceName = p.CommuneCode, province.Code, province.Name
 		if p.ProvinceCode != "" && p.ProvinceCode != province.Code {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province.Code, p.ProvinceCode),
+			return unitNames{}, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("commune %s is in province %s, not %s", p.CommuneCode, province.Code, p.ProvinceCode),
 				Details: []registry.Detail{{Field: "properties.province_code", Message: "does not match the commune"}}}
 		}
 		// Communes do not overlap: a plot inside another loaded commune is not in this one.
 		if (commune.Bounded && !commune.Holds) || (at.Code != "" && at.Code != at.ProvinceCode && at.Code != commune.Code) ||
 			(province.Bounded && !province.Holds) || (at.ProvinceCode != "" && at.ProvinceCode != province.Code) {
-			return refuse("properties.commune_code", commune.String())
+			return unitNames{}, refuse("properties.commune_code", commune.String())
 		}
 		p.ProvinceCode = province.Code
-		return nil
+		return unitNames{province: province.Name, commune: commune.Name}, nil
 	}
+	names := unitNames{}
 	if p.ProvinceCode != "" {
 		if !provinceKnown {
-			return &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("province %s is not a province of the 2025 list", p.ProvinceCode),
+			return unitNames{}, &registry.Error{Code: registry.EINVALID, Message: fmt.Sprintf("province %s is not a province of the 2025 list", p.ProvinceCode),
 				Details: []registry.Detail{{Field: "properties.province_code", Message: "unknown province code"}}}
 		}
 		province.ProvinceCode, province.ProvinceName = province.Code, province.Name
 		if (province.Bounded && !province.Holds) || (at.ProvinceCode != "" && at.ProvinceCode != p.ProvinceCode) {
-			return refuse("properties.province_code", province.String())
+			return unitNames{}, refuse("properties.province_code", province.String())
 		}
+		names.province = province.Name
 	} else {
 		p.ProvinceCode = cmpOr(at.ProvinceCode, cmpOr(fallbackProvince, s.DefaultProvince))
+		if at.ProvinceCode != "" {
+			names.province = at.ProvinceName
+		}
 	}
 	if at.Code != "" && at.Code != at.ProvinceCode && at.ProvinceCode == p.ProvinceCode {
 		p.CommuneCode = at.Code
+		names.commune = at.Name
 	}
-	return nil
+	return names, nil
 }
 
 func cmpOr(a, b string) string {
@@ -579,26 +687,58 @@ var validityReasons = map[string]string{
 	"Self-intersection at or near point": "the boundary crosses itself",
 }
 
-// checkPlotGeometry runs the checks that need PostGIS: OGC validity (with GEOS's reason and
-// location) and the area on the ellipsoid against the limits.
-func checkPlotGeometry(ctx context.Context, q querier, mp orb.MultiPolygon, lim geo.Limits) error {
+// validityCodes name GEOS's reasons for a user interface (registry.Detail.Code); other reasons
+// are "invalid_geometry".
+var validityCodes = map[string]string{
+	"Self-intersection":       "self_intersection",
+	"Ring Self-intersection":  "ring_self_intersection",
+	"Too few points":          "too_few_points",
+	"Hole lies outside shell": "hole_outside_shell",
+	"Nested shells":           "nested_shells",
+}
+
+// geometryProblem is one thing the database finds wrong with a plot's geometry: the message of
+// a write's refusal, and the problem located.
+type geometryProblem struct {
+	message string
+	detail  registry.Detail
+}
+
+// geometryCheck is what checkGeometry finds.
+type geometryCheck struct {
+	valid    bool
+	areaHa   float64 // on the ellipsoid (meaningless for an invalid geometry)
+	problems []geometryProblem
+}
+
+// checkGeometry runs the checks of a plot's geometry that need PostGIS: OGC validity (GEOS's
+// reason and location) and the area on the ellipsoid against the limits. GEOS stops at the
+// first invalidity; with crossings set, every other point where the boundary crosses or touches
+// itself is reported too (the ends of its pieces, noded, where more than two meet).
+func checkGeometry(ctx context.Context, q querier, mp orb.MultiPolygon, lim geo.Limits, crossings bool) (geometryCheck, error) {
 	geom, err := wkb.Marshal(mp)
 	if err != nil {
-		return err
+		return geometryCheck{}, err
 	}
-	var valid bool
+	var c geometryCheck
 	var reason string
 	var x, y *float64
-	var areaHa float64
+	var xs, ys []float64
 	err = q.QueryRow(ctx, `
 		WITH g AS (SELECT ST_GeomFromWKB($1, 4326) AS geom), d AS (SELECT geom, ST_IsValidDetail(geom) AS v FROM g)
 		SELECT (v).valid, COALESCE((v).reason, ''), ST_X((v).location), ST_Y((v).location),
-		       CASE WHEN (v).valid THEN ST_Area(geom::geography, true) / 10000.0 ELSE 0 END
-		FROM d`, geom).Scan(&valid, &reason, &x, &y, &areaHa)
+		       ST_Area(geom::geography, true) / 10000.0, c.xs, c.ys
+		FROM d LEFT JOIN LATERAL (
+		  SELECT array_agg(x ORDER BY x, y) AS xs, array_agg(y ORDER BY x, y) AS ys FROM (
+		    SELECT ST_X(e.pt) AS x, ST_Y(e.pt) AS y
+		    FROM ST_Dump(ST_Node(ST_Boundary(d.geom))) l, LATERAL (VALUES (ST_StartPoint(l.geom)), (ST_EndPoint(l.geom))) e(pt)
+		    WHERE $2 AND NOT (d.v).valid AND (d.v).reason ILIKE '%self-intersection%'
+		    GROUP BY 1, 2 HAVING count(*) > 2 LIMIT 50) n) c ON true`,
+		geom, crossings).Scan(&c.valid, &reason, &x, &y, &c.areaHa, &xs, &ys)
 	if err != nil {
-		return err
+		return geometryCheck{}, err
 	}
-	if !valid {
+	if !c.valid {
 		advice := reason
 		for k, v := range validityReasons {
 			if strings.EqualFold(k, reason) {
@@ -606,22 +746,50 @@ func checkPlotGeometry(ctx context.Context, q querier, mp orb.MultiPolygon, lim 
 			}
 		}
 		msg := fmt.Sprintf("geometry is not valid: %s (%s)", advice, reason)
-		d := registry.Detail{Field: "geometry", Message: advice}
+		d := registry.Detail{Field: "geometry", Message: advice, Code: cmpOr(validityCodes[reason], "invalid_geometry"), Args: map[string]string{"reason": reason}}
 		if x != nil && y != nil {
-			msg = fmt.Sprintf("geometry is not valid: %s at [%s, %s] (%s); fix the boundary there", advice, ftoa(round(*x, 8)), ftoa(round(*y, 8)), reason)
+			at := fmt.Sprintf("[%s, %s]", ftoa(round(*x, 8)), ftoa(round(*y, 8)))
+			msg = fmt.Sprintf("geometry is not valid: %s at %s (%s); fix the boundary there", advice, at, reason)
 			d.Location = []float64{*x, *y}
+			d.Args["at"] = at
 		}
-		return &registry.Error{Code: registry.EINVALID, Message: msg, Details: []registry.Detail{d}}
+		c.problems = append(c.problems, geometryProblem{msg, d})
+		for i := range min(len(xs), len(ys)) {
+			if x != nil && y != nil && math.Abs(xs[i]-*x) < 1e-12 && math.Abs(ys[i]-*y) < 1e-12 {
+				continue
+			}
+			at := fmt.Sprintf("[%s, %s]", ftoa(round(xs[i], 8)), ftoa(round(ys[i], 8)))
+			c.problems = append(c.problems, geometryProblem{
+				fmt.Sprintf("geometry is not valid: the boundary crosses or touches itself at %s; fix the boundary there", at),
+				registry.Detail{Field: "geometry", Message: "the boundary crosses or touches itself", Location: []float64{xs[i], ys[i]},
+					Code: "self_intersection", Args: map[string]string{"at": at}}})
+		}
+		return c, nil
 	}
-	if lim.MinAreaHa > 0 && areaHa < lim.MinAreaHa {
-		return &registry.Error{Code: registry.EINVALID,
-			Message: fmt.Sprintf("plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot", ftoa(round(areaHa, 6)), ftoa(lim.MinAreaHa)),
-			Details: []registry.Detail{{Field: "geometry", Message: "area too small"}}}
+	if lim.MinAreaHa > 0 && c.areaHa < lim.MinAreaHa {
+		area := ftoa(round(c.areaHa, 6))
+		c.problems = append(c.problems, geometryProblem{
+			fmt.Sprintf("plot area is %s ha, below the minimum of %s ha: check the units and that the polygon is the whole plot", area, ftoa(lim.MinAreaHa)),
+			registry.Detail{Field: "geometry", Message: "area too small", Code: "area_below_min", Args: map[string]string{"area": area, "min": ftoa(lim.MinAreaHa)}}})
 	}
-	if lim.MaxAreaHa > 0 && areaHa > lim.MaxAreaHa {
-		return &registry.Error{Code: registry.EINVALID,
-			Message: fmt.Sprintf("plot area is %s ha, above the maximum of %s ha: a plot is one field; split larger holdings into plots", ftoa(round(areaHa, 2)), ftoa(lim.MaxAreaHa)),
-			Details: []registry.Detail{{Field: "geometry", Message: "area too large"}}}
+	if lim.MaxAreaHa > 0 && c.areaHa > lim.MaxAreaHa {
+		area := ftoa(round(c.areaHa, 2))
+		c.problems = append(c.problems, geometryProblem{
+			fmt.Sprintf("plot area is %s ha, above the maximum of %s ha: a plot is one field; split larger holdings into plots", area, ftoa(lim.MaxAreaHa)),
+			registry.Detail{Field: "geometry", Message: "area too large", Code: "area_above_max", Args: map[string]string{"area": area, "max": ftoa(lim.MaxAreaHa)}}})
+	}
+	return c, nil
+}
+
+// checkPlotGeometry refuses, with EINVALID and its reason and place, a geometry that
+// checkGeometry finds a problem with.
+func checkPlotGeometry(ctx context.Context, q querier, mp orb.MultiPolygon, lim geo.Limits) error {
+	c, err := checkGeometry(ctx, q, mp, lim, false)
+	if err != nil {
+		return err
+	}
+	if len(c.problems) > 0 {
+		return &registry.Error{Code: registry.EINVALID, Message: c.problems[0].message, Details: []registry.Detail{c.problems[0].detail}}
 	}
 	return nil
 }

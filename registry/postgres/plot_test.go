@@ -162,8 +162,8 @@ func TestUpdatePlotKeepsHistoryAndRefusesStaleVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hist) != 1 || hist[0].Version != 1 || !orb.Equal(hist[0].Geometry, original) {
-		t.Fatalf("history = %d versions, want version 1 with the original geometry", len(hist))
+	if len(hist) != 2 || hist[0].Version != 2 || hist[1].Version != 1 || !orb.Equal(hist[1].Geometry, original) {
+		t.Fatalf("history = %d versions, want the current version 2, then version 1 with the original geometry", len(hist))
 	}
 	if n := countRows(t, db, `SELECT count(*) FROM audit_log WHERE object_id = $1::bigint::text AND action = 'plot.update' AND outcome = 'ok' AND before IS NOT NULL AND after IS NOT NULL`, p.ID); n != 1 {
 		t.Errorf("%d successful update audit rows, want 1", n)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/vntext"
 )
 
 // ProducerService stores producers.
@@ -99,6 +100,12 @@ func (s *ProducerService) FindProducers(ctx context.Context, f registry.Producer
 	if f.CooperativeID != 0 {
 		where = append(where, "cooperative_id = "+arg(f.CooperativeID))
 	}
+	var search *producerSearch
+	if strings.TrimSpace(f.Q) != "" {
+		search = newProducerSearch(f.Q)
+		actor, _ := registry.ActorFromContext(ctx)
+		where = append(where, search.where(actor, arg))
+	}
 	rows, err := s.db.reader(ctx).Query(ctx, `SELECT `+producerColumns+` FROM producer WHERE `+strings.Join(where, " AND ")+` ORDER BY id LIMIT `+arg(limit+1), args...)
 	if err != nil {
 		return nil, err
@@ -109,6 +116,12 @@ func (s *ProducerService) FindProducers(ctx context.Context, f registry.Producer
 		p, err := scanProducer(rows)
 		if err != nil {
 			return nil, err
+		}
+		// A search must not find a producer through what the caller may not see: the SQL
+		// matches personal data only where the caller sees it, and this says so again in the
+		// words of the access rule itself.
+		if search != nil && !search.matchesVisible(ctx, p) {
+			continue
 		}
 		if p, err = visibleProducer(ctx, p); err == nil {
 			page.Producers = append(page.Producers, p)
@@ -285,4 +298,93 @@ func mapProducerError(err error) error {
 		return registry.Errorf(registry.ECONFLICT, "a producer with this citizen ID or external id is already registered")
 	}
 	return err
+}
+
+// producerSearch is a producer search (ProducerFilter.Q): the text folded for names, and the
+// digits of a citizen ID or phone number.
+type producerSearch struct {
+	key string // vntext.SearchKey of the text: what fold(name) is compared with
+	// digits are the text's digits when it is a number (the start of a citizen ID), phone the
+	// national digits of a phone number in it; both "" for text.
+	digits, phone string
+}
+
+// newProducerSearch reads a search text.
+func newProducerSearch(q string) *producerSearch {
+	s := &producerSearch{key: vntext.SearchKey(q)}
+	var digits strings.Builder
+	number := true
+	for _, r := range strings.TrimSpace(q) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits.WriteRune(r)
+		case r == '+' || r == ' ' || r == '.' || r == '-':
+		default:
+			number = false
+		}
+	}
+	if number && digits.Len() >= 4 {
+		// A phone number is stored +84..., typed 09... or 84...: its national digits.
+		s.digits = digits.String()
+		s.phone = s.digits
+		if strings.HasPrefix(s.phone, "84") && len(s.phone) >= 11 {
+			s.phone = s.phone[2:]
+		}
+		s.phone = strings.TrimPrefix(s.phone, "0")
+	}
+	return s
+}
+
+// where is the search's SQL condition on producer: a cooperative's or enterprise's name for
+// everyone; a household's name, and anyone's citizen ID or phone, only among the producers
+// whose personal data the actor sees in full (ProducerAccess at AccessFull or more, written
+// out in SQL so that the page is filled by the database). arg adds a parameter.
+func (s *producerSearch) where(a registry.Actor, arg func(any) string) string {
+	if s.key == "" && s.digits == "" {
+		return "false" // nothing searchable, such as "%" or "_"
+	}
+	public := "false"
+	if s.key != "" {
+		public = "(kind <> 'household' AND fold(name) LIKE " + arg("%"+likeEscape(s.key)+"%") + ")"
+	}
+	var sees string
+	switch a.Role {
+	case registry.RoleAdmin:
+		sees = "true"
+	case registry.RoleOfficer:
+		provinces, communes := make([]string, len(a.Jurisdictions)), make([]string, len(a.Jurisdictions))
+		for i, j := range a.Jurisdictions {
+			provinces[i], communes[i] = j.ProvinceCode, j.CommuneCode
+		}
+		sees = "EXISTS (SELECT 1 FROM unnest(" + arg(provinces) + "::text[], " + arg(communes) + "::text[]) j(p, c) WHERE province_code = j.p AND (j.c = '' OR commune_code = j.c))"
+	case registry.RoleCooperative:
+		if a.ProducerID != nil {
+			sees = "(id = " + arg(*a.ProducerID) + " OR cooperative_id = " + arg(*a.ProducerID) + ")"
+		}
+	case registry.RoleFarmer, registry.RoleExporter:
+		if a.ProducerID != nil {
+			sees = "id = " + arg(*a.ProducerID)
+		}
+	}
+	var personal []string
+	if sees != "" && s.key != "" {
+		personal = append(personal, "fold(name) LIKE "+arg("%"+likeEscape(s.key)+"%"))
+	}
+	if sees != "" && s.digits != "" {
+		personal = append(personal, "citizen_id LIKE "+arg(likeEscape(s.digits)+"%"), "phone LIKE "+arg("%"+likeEscape(s.phone)+"%"))
+	}
+	if len(personal) == 0 {
+		return public
+	}
+	return "(" + public + " OR (" + sees + " AND (" + strings.Join(personal, " OR ") + ")))"
+}
+
+// matchesVisible reports whether p, found by the search, matches it in what the caller sees of
+// it: everything, or the public view (a cooperative's or enterprise's name).
+func (s *producerSearch) matchesVisible(ctx context.Context, p *registry.Producer) bool {
+	actor, _ := registry.ActorFromContext(ctx)
+	if registry.ProducerAccess(actor, producerPlace(p)) >= registry.AccessFull {
+		return true
+	}
+	return p.Kind != registry.ProducerHousehold && s.key != "" && strings.Contains(vntext.SearchKey(p.Name), s.key)
 }

@@ -9,14 +9,28 @@ import (
 	"github.com/vungtrong/vungtrong/registry"
 )
 
-// versionedWrite changes the live row table/id if its version is still ifVersion, in one
+// writeNote is what a change of versionedWriteNoted says for its audit record: the row's
+// province after it ("" keeps the one it had), and why it was made ("" for no reason given).
+type writeNote struct {
+	province, reason string
+}
+
+// versionedWrite is versionedWriteNoted for a change that gives no reason.
+func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, authorize func(tx pgx.Tx) error, change func(tx pgx.Tx) (string, error)) error {
+	return db.versionedWriteNoted(ctx, table, action, id, ifVersion, authorize, func(tx pgx.Tx) (writeNote, error) {
+		province, err := change(tx)
+		return writeNote{province: province}, err
+	})
+}
+
+// versionedWriteNoted changes the live row table/id if its version is still ifVersion, in one
 // transaction with its audit record (the row before and after). Once the row is locked,
 // authorize decides whether the actor may change it (ENOTFOUND or EFORBIDDEN), before the
 // version is compared, so that a caller without access learns nothing from a 412. change does
-// the change and returns the row's province after it ("" keeps the one it had). A stale version
-// (EPRECONDITION) and a refusal (EFORBIDDEN) are audited in a transaction of their own, since
-// the refused one rolls back. table and action must be constants.
-func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64, ifVersion int, authorize func(tx pgx.Tx) error, change func(tx pgx.Tx) (string, error)) error {
+// the change and returns the row's province after it and the reason for the audit record. A
+// stale version (EPRECONDITION) and a refusal (EFORBIDDEN) are audited in a transaction of
+// their own, since the refused one rolls back. table and action must be constants.
+func (db *DB) versionedWriteNoted(ctx context.Context, table, action string, id int64, ifVersion int, authorize func(tx pgx.Tx) error, change func(tx pgx.Tx) (writeNote, error)) error {
 	var stale *staleVersion
 	var denied error
 	var province string // the row's, for the audit record of a refusal
@@ -40,7 +54,7 @@ func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64
 			stale = &staleVersion{id: id, province: province, have: ifVersion, current: current}
 			return registry.Errorf(registry.EPRECONDITION, "%s %d has changed since you read it (you sent version %d, it is now at version %d): reload it, reapply your change and send it with the new ETag", table, id, ifVersion, current)
 		}
-		newProvince, err := change(tx)
+		note, err := change(tx)
 		if err != nil {
 			if registry.ErrorCode(err) == registry.EFORBIDDEN {
 				denied = err
@@ -51,7 +65,7 @@ func (db *DB) versionedWrite(ctx context.Context, table, action string, id int64
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, auditEntry{Action: action, ObjectType: table, ObjectID: id, Province: cmpOr(newProvince, province), Before: before, After: after})
+		return audit(ctx, tx, auditEntry{Action: action, ObjectType: table, ObjectID: id, Province: cmpOr(note.province, province), Reason: note.reason, Before: before, After: after})
 	})
 	switch {
 	case stale != nil:
