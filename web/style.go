@@ -36,30 +36,33 @@ var cropColors = []struct{ Crop, Color string }{
 // statusColors colour growing areas and packing houses by the best status of their codes.
 var statusColors = map[string]string{"active": "#137a63", "suspended": "#c62828", "pending": "#d98e04", "none": "#607d8b"}
 
-// mapCenter returns where the map opens: the middle of the registered plots, else Vietnam.
-// The extent is read at most once a minute.
-func (s *Server) mapCenter(ctx context.Context) [3]float64 {
+// mapCenter returns where the map opens: the middle of the registered plots, else Vietnam,
+// and the plots' extent (nil when there are none), which the page frames when its address
+// names no view. The extent is read at most once a minute.
+func (s *Server) mapCenter(ctx context.Context) ([3]float64, []float64) {
 	s.centerMu.Lock()
 	defer s.centerMu.Unlock()
 	if time.Since(s.centerAt) < time.Minute {
-		return s.center
+		return s.center, s.extent
 	}
-	s.center = [3]float64{106.3, 15.9, 5}
+	s.center, s.extent = [3]float64{106.3, 15.9, 5}, nil
 	if s.svc.MapExtent != nil {
 		if b, err := s.svc.MapExtent(ctx); err == nil && !b.IsEmpty() {
 			c := b.Center()
 			s.center = [3]float64{c[0], c[1], zoomFor(b)}
+			s.extent = []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
 		}
 	}
 	s.centerAt = time.Now()
-	return s.center
+	return s.center, s.extent
 }
 
-// zoomFor is the zoom at which a bound fills about a 1000-pixel screen.
+// zoomFor is the deepest zoom at which a bound fits a 512-pixel screen (two tiles), so that a
+// phone sees all of it; the page itself frames the extent to its own size.
 func zoomFor(b orb.Bound) float64 {
 	span := max(b.Max[0]-b.Min[0], b.Max[1]-b.Min[1], 0.01)
 	z := 0.0
-	for 360/float64(int(1)<<int(z))*4 > span && z < 14 {
+	for z < 14 && 360/float64(int(1)<<int(z+1))*2 >= span {
 		z++
 	}
 	return z
@@ -68,6 +71,7 @@ func zoomFor(b orb.Bound) float64 {
 type centerCache struct {
 	centerMu sync.Mutex
 	center   [3]float64
+	extent   []float64
 	centerAt time.Time
 }
 
@@ -76,7 +80,7 @@ type centerCache struct {
 // font server and works offline.
 func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)
-	center := s.mapCenter(r.Context())
+	center, extent := s.mapCenter(r.Context())
 	sources := map[string]any{}
 	var layers []any
 	style := map[string]any{"version": 8, "name": "Vùng Trồng", "center": []float64{center[0], center[1]}, "zoom": center[2]}
@@ -143,6 +147,9 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 	style["sources"] = sources
 	style["layers"] = layers
 	style["metadata"] = map[string]any{"vungtrong:crops": legend, "vungtrong:status": statusColors, "vungtrong:risk": riskColors}
+	if extent != nil {
+		style["metadata"].(map[string]any)["vungtrong:bounds"] = extent
+	}
 	b, err := json.Marshal(style)
 	if err != nil {
 		return err

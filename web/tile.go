@@ -149,6 +149,7 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if !ok || !found {
 		return registry.Errorf(registry.ENOTFOUND, "no tile layer %q: the layers are %s", name, strings.Join(tiles.LayerNames(), ", "))
 	}
-	writeJSON(w, http.StatusOK, layer.TileJSON(s.baseURL(r), s.cfg.Map.Attribution, s.mapCenter(r.Context())))
+	center, _ := s.mapCenter(r.Context())
+	writeJSON(w, http.StatusOK, layer.TileJSON(s.baseURL(r), s.cfg.Map.Attribution, center))
 	return nil
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/registry/postgres"
 )
 
 // TestBrowser runs the browser tests of web/app/tests (node --test, playwright-core driving
@@ -67,17 +72,48 @@ func TestBrowser(t *testing.T) {
 	importFiles := browserImportFiles(t, a)
 	lot, consignment := a.demoChain()
 	traceJSON, _ := json.Marshal(map[string]string{"lot": lot, "consignment": consignment})
+	officerB, _ := json.Marshal(map[string]string{"login": ps.login("officerB"), "password": ps.passwords["officerB"]})
+	editJSON := browserEditSetup(t, a, ps)
 	artifacts := filepath.Join(app, "test-results")
+	os.Remove(filepath.Join(artifacts, "edit-results.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "tests/")
+	// VUNGTRONG_BROWSER_TESTS=tests/editor.test.mjs runs one file while working on a screen;
+	// the checks of the other files' writes are then skipped.
+	only := os.Getenv("VUNGTRONG_BROWSER_TESTS")
+	cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", cmpOr(only, "tests/"))
 	cmd.Dir = app
-	cmd.Env = append(os.Environ(), "VT_BASE_URL="+a.base, "VT_OFFICER="+string(officer), "VT_ARTIFACTS="+artifacts,
-		"VT_PLOT="+string(plotJSON), "VT_FARMER="+string(farmer), "VT_IMPORT="+string(importFiles), "VT_ADMIN="+string(admin), "VT_TRACE="+string(traceJSON))
+	env := []string{"VT_BASE_URL=" + a.base, "VT_OFFICER=" + string(officer), "VT_ARTIFACTS=" + artifacts,
+		"VT_PLOT=" + string(plotJSON), "VT_FARMER=" + string(farmer), "VT_IMPORT=" + string(importFiles), "VT_ADMIN=" + string(admin), "VT_TRACE=" + string(traceJSON),
+		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB)}
+	cmd.Env = append(os.Environ(), env...)
+	// VUNGTRONG_BROWSER_HOLD=FILE keeps the prepared server up instead of running the tests,
+	// with their environment in FILE (export lines), until FILE is removed: for running one
+	// test again and again while working on a screen.
+	if hold := os.Getenv("VUNGTRONG_BROWSER_HOLD"); hold != "" {
+		var b strings.Builder
+		for _, e := range env {
+			k, v, _ := strings.Cut(e, "=")
+			fmt.Fprintf(&b, "export %s='%s'\n", k, strings.ReplaceAll(v, "'", `'\''`))
+		}
+		if err := os.WriteFile(hold, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, err := os.Stat(hold); err == nil; _, err = os.Stat(hold) {
+			time.Sleep(time.Second)
+		}
+		return
+	}
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser tests:\n%s", out)
 	if err != nil {
 		t.Fatalf("browser tests failed: %v (screenshots in %s)", err, artifacts)
+	}
+	if only == "" || strings.Contains(only, "editor") {
+		checkBrowserEdits(t, a, ps, filepath.Join(artifacts, "edit-results.json"))
+	}
+	if only != "" {
+		return
 	}
 	// The refused file stored nothing; the good one its two plots, once, whatever the page said.
 	var n int
@@ -160,4 +196,140 @@ func browserImportFiles(t *testing.T, a *testApp) []byte {
 		"facilities": "MA,LOAI_CO_SO,TEN_CO_SO,KINH_DO,VI_DO\nB1,chăn nuôi,Trại bò Ea Tu,108.06,12.65\nB2,đóng gói,Kho đóng gói Ea Tu,108.07,12.65\n",
 	})
 	return files
+}
+
+// browserEditSetup finds an empty square of 0.01° in officerA's commune and registers the
+// plots the editor's browser test works on: a neighbour to draw beside, a plot to split, one
+// to edit from two browsers at once, one edited twice (to restore), one to delete; and names
+// farmer1's plot and farmer2's.
+func browserEditSetup(t *testing.T, a *testApp, ps *people) []byte {
+	t.Helper()
+	ctx := registry.NewContextWithActor(context.Background(), registry.SystemActor("test"))
+	var x, y float64
+	err := a.app.DB().Pool.QueryRow(ctx, `
+		SELECT 108.0 + i * 0.01, 12.6 + j * 0.01 FROM generate_series(1, 8) i, generate_series(1, 8) j
+		WHERE NOT EXISTS (SELECT 1 FROM plot p WHERE p.geom && ST_MakeEnvelope(107.998 + i * 0.01, 12.598 + j * 0.01, 108.012 + i * 0.01, 12.612 + j * 0.01, 4326))
+		ORDER BY i DESC, j DESC LIMIT 1`).Scan(&x, &y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plots := postgres.NewPlotService(a.app.DB())
+	square := func(dx, dy float64) int64 {
+		p := &registry.Plot{Crop: "coffee", Geometry: orb.MultiPolygon{{{{x + dx, y + dy}, {x + dx + 0.001, y + dy}, {x + dx + 0.001, y + dy + 0.001}, {x + dx, y + dy + 0.001}, {x + dx, y + dy}}}}}
+		if err := plots.CreatePlot(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	restore := square(0.001, 0.004)
+	for i, variety := range []string{"TR4", "TR9"} {
+		p, err := plots.FindPlotByID(ctx, restore)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Variety = variety
+		p.Geometry = orb.MultiPolygon{{{{x + 0.001, y + 0.004}, {x + 0.002 + 0.0002*float64(i+1), y + 0.004}, {x + 0.002, y + 0.005}, {x + 0.001, y + 0.005}, {x + 0.001, y + 0.004}}}}
+		if err := plots.UpdatePlot(ctx, p, p.Version); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(id int64) map[string]any {
+		var lon, lat float64
+		if err := a.app.DB().Pool.QueryRow(ctx, `SELECT ST_X(c), ST_Y(c) FROM plot, ST_PointOnSurface(geom) c WHERE id = $1`, id).Scan(&lon, &lat); err != nil {
+			t.Fatal(err)
+		}
+		return map[string]any{"id": id, "at": []float64{lon, lat}}
+	}
+	b, _ := json.Marshal(map[string]any{
+		"origin":    []float64{x, y},
+		"neighbour": square(0.001, 0.001),
+		"split":     square(0.004, 0.001),
+		"conflict":  square(0.004, 0.004),
+		"restore":   restore,
+		"delete":    square(0.006, 0.004),
+		// farmer1 owns p1; p2 is farmer2's.
+		"farmerPlot":      at(ps.p1),
+		"otherFarmerPlot": at(ps.p2),
+	})
+	return b
+}
+
+// checkBrowserEdits checks in PostGIS what the editor's browser test wrote (its results file).
+func checkBrowserEdits(t *testing.T, a *testApp, ps *people, file string) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the editor's browser test left no results: %v", err)
+	}
+	var r struct {
+		Drawn struct {
+			ID          int64        `json:"id"`
+			ShownAreaHa float64      `json:"shownAreaHa"`
+			Snapped     [][2]float64 `json:"snapped"`
+		} `json:"drawn"`
+		Suggested struct{ ID int64 } `json:"suggested"`
+		Split     struct {
+			Parent int64   `json:"parent"`
+			Parts  []int64 `json:"parts"`
+		} `json:"split"`
+		Merged struct{ ID int64 } `json:"merged"`
+		Walked struct {
+			ID    int64        `json:"id"`
+			Truth [][2]float64 `json:"truth"`
+		} `json:"walked"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	db := a.app.DB().Pool
+	ctx := context.Background()
+	// The drawn plot shares the neighbour's edge: no overlap, and the stretch between the two
+	// snapped vertices lies on the neighbour's boundary (no gap wider than 1 cm).
+	var overlapM2, gapM, storedHa float64
+	var onEdge int
+	err = db.QueryRow(ctx, `
+		WITH d AS (SELECT geom, area_ha FROM plot WHERE id = $1),
+		     n AS (SELECT p.geom FROM plot p, d WHERE p.id <> $1 AND p.deleted_at IS NULL AND p.geom && ST_Expand(d.geom, 0.0001)
+		           ORDER BY ST_Distance(p.geom, ST_SetSRID(ST_MakePoint($2, $3), 4326)) LIMIT 1),
+		     v AS (SELECT (ST_DumpPoints(d.geom)).geom AS pt FROM d),
+		     e AS (SELECT v.pt FROM v, n WHERE ST_Distance(v.pt::geography, ST_Boundary(n.geom)::geography) < 0.01),
+		     s AS (SELECT ST_MakeLine(ST_SetSRID(ST_MakePoint($2, $3), 4326), ST_SetSRID(ST_MakePoint($4, $5), 4326)) AS l)
+		SELECT ST_Area(ST_Intersection(d.geom, n.geom)::geography), d.area_ha, (SELECT count(DISTINCT ST_AsText(pt)) FROM e),
+		       (SELECT max(ST_Distance(q.geom::geography, ST_Boundary(d.geom)::geography))
+		        FROM s, ST_DumpPoints(ST_LineInterpolatePoints(s.l, 0.05)) q)
+		FROM d, n`, r.Drawn.ID, r.Drawn.Snapped[0][0], r.Drawn.Snapped[0][1], r.Drawn.Snapped[1][0], r.Drawn.Snapped[1][1]).Scan(&overlapM2, &storedHa, &onEdge, &gapM)
+	if err != nil {
+		t.Fatalf("drawn plot %d: %v", r.Drawn.ID, err)
+	}
+	t.Logf("drawn plot %d: overlap with its neighbour %.3g m², %d vertices on its boundary, widest gap along the snapped stretch %.4f m, area shown %.6f ha, stored %.6f ha",
+		r.Drawn.ID, overlapM2, onEdge, gapM, r.Drawn.ShownAreaHa, storedHa)
+	if overlapM2 > 1e-6 || onEdge < 2 || gapM > 0.01 || math.Abs(storedHa-r.Drawn.ShownAreaHa)/storedHa > 1e-4 {
+		t.Errorf("the drawn plot does not share its neighbour's edge as drawn (see the line above)")
+	}
+	// The suggested shape overlaps no neighbour by 0.01 m² or more.
+	var worst float64
+	if err := db.QueryRow(ctx, `SELECT coalesce(max(ST_Area(ST_Intersection(s.geom, p.geom)::geography)), 0) FROM plot s, plot p
+		WHERE s.id = $1 AND p.id <> s.id AND p.deleted_at IS NULL AND p.geom && s.geom`, r.Suggested.ID).Scan(&worst); err != nil || worst >= 0.01 {
+		t.Errorf("the plot saved with the suggested shape overlaps a neighbour by %v m² (%v)", worst, err)
+	}
+	// Split: the parts add up to the parent; merged back, they are the parent.
+	var parent, parts, diff float64
+	if err := db.QueryRow(ctx, `SELECT (SELECT area_ha FROM plot WHERE id = $1), (SELECT sum(area_ha) FROM plot WHERE id = ANY($2)),
+		(SELECT ST_Area(ST_SymDifference(a.geom, b.geom)::geography) FROM plot a, plot b WHERE a.id = $1 AND b.id = $3)`,
+		r.Split.Parent, r.Split.Parts, r.Merged.ID).Scan(&parent, &parts, &diff); err != nil || math.Abs(parts-parent)/parent > 1e-4 || diff > 1e-4 {
+		t.Errorf("split of %d into %v and merge into %d: parent %v ha, parts %v ha, merged differs by %v m² (%v)", r.Split.Parent, r.Split.Parts, r.Merged.ID, parent, parts, diff, err)
+	}
+	// The walked plot lies within 2 m of the field walked (Hausdorff distance, in metres).
+	truth, _ := json.Marshal(map[string]any{"type": "Polygon", "coordinates": [][][2]float64{r.Walked.Truth}})
+	var hausdorff float64
+	if err := db.QueryRow(ctx, `SELECT ST_HausdorffDistance(ST_Transform(geom, 32649), ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326), 32649))
+		FROM plot WHERE id = $1`, r.Walked.ID, string(truth)).Scan(&hausdorff); err != nil || hausdorff > 2 {
+		t.Errorf("the walked plot %d is %v m from the field (Hausdorff; %v), want at most 2 m", r.Walked.ID, hausdorff, err)
+	}
+	t.Logf("walked plot %d: %.2f m from the field walked (Hausdorff)", r.Walked.ID, hausdorff)
+	// The farmer's variety; the other farmer's plot untouched.
+	var mine, theirs string
+	if err := db.QueryRow(ctx, `SELECT coalesce((SELECT variety FROM plot WHERE id = $1), ''), coalesce((SELECT variety FROM plot WHERE id = $2), '')`, ps.p1, ps.p2).Scan(&mine, &theirs); err != nil || mine != "Ri6" || theirs != "" {
+		t.Errorf("varieties after the farmer's edit: own %q (want Ri6), the other farmer's %q (want none) (%v)", mine, theirs, err)
+	}
 }

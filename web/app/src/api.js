@@ -16,12 +16,16 @@ export class APIError extends Error {
     this.code = body?.error?.code || 'internal';
     this.details = body?.error?.details || [];
     this.retryAfter = retryAfter;
+    this.body = body?.error || null;
   }
 }
 
-/** Sends a request and returns the parsed JSON answer (null for 204). Throws APIError. */
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+/**
+ * Sends a request and returns the parsed JSON answer (null for 204). extraHeaders add to the
+ * request's (If-Match for edits). Throws APIError, which keeps the answer's body.
+ */
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });

@@ -5,6 +5,7 @@
 import { api, upload, APIError } from './api.js';
 import { t, hasText, applyTo, formatNumber, formatHectares, onLangChange } from './i18n.js';
 import { loadCrops, cropList, cropName } from './lookups.js';
+import { reloadTiles } from './map.js';
 
 const STAGES = ['read', 'transform', 'validity', 'attributes', 'overlaps', 'placement', 'update', 'insert', 'indexes'];
 const POLL_MS = 400;
@@ -151,16 +152,6 @@ function download(job) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-// Fetches the plot layers again, so that the map shows what the import wrote.
-function reloadTiles() {
-  if (!map) return;
-  for (const [id, s] of Object.entries(map.getStyle().sources)) {
-    if (s.type !== 'vector') continue;
-    const src = map.getSource(id);
-    if (src?.tiles && src.setTiles) src.setTiles(src.tiles);
-    else if (src?.url && src.setUrl) src.setUrl(src.url);
-  }
-}
 
 function renderReport(job) {
   lastJob = job;
@@ -260,7 +251,7 @@ async function follow(id) {
       }
       if (autoCommit === job.id && job.state !== 'done') autoCommit = null;
       renderReport(job);
-      if (job.report?.committed) reloadTiles();
+      if (job.report?.committed) reloadTiles(map);
       return;
     }
     const [share, text] = progressOf(job.progress, job.state);

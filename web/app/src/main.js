@@ -6,16 +6,30 @@ import { api } from './api.js';
 import { applyTo, setLang, t } from './i18n.js';
 import { initSession, loadSession, onSessionChange, session } from './session.js';
 import { loadCrops } from './lookups.js';
-import { createMap, highlight, pick, viewPadding, isPhone } from './map.js';
-import { initPanel, showDetails, closeDetails } from './panel.js';
+import { createMap, highlight, pick, viewPadding, isPhone, reloadTiles } from './map.js';
+import { initPanel, showDetails, closeDetails, refreshDetails } from './panel.js';
 import { initSearch, hideResults } from './search.js';
 import { initLegend, setLegendOpen } from './legend.js';
 import { initMyPlots, updateMyPlots } from './myplots.js';
 import { initImport, updateImport } from './importer.js';
 import { initTrace, updateTrace } from './trace/exporter.js';
+import { initEditor, isEditing, startNew, closeEditor } from './editor/editor.js';
+import { plotActions } from './editor/actions.js';
+import { mayCreate } from './editor/permissions.js';
+import { startWalk } from './editor/walk.js';
 
 const $ = (id) => document.getElementById(id);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
+
+let toastTimer = 0;
+/** Says something for a few seconds at the bottom of the map (a save, a delete). */
+function toast(text) {
+  const box = $('toast');
+  box.textContent = text;
+  box.hidden = !text;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; }, 8000);
+}
 
 document.querySelectorAll('[data-lang]').forEach((b) => b.addEventListener('click', () => setLang(b.dataset.lang)));
 applyTo(document);
@@ -52,7 +66,41 @@ async function start() {
   initPanel($('details'), {
     onLink: (kind, id) => open(kind, { id, zoom: true }),
     onClose: () => highlight(map, null),
+    plotExtras: (f, producer) => plotActions(f, producer, {
+      onChanged: (message, feature) => {
+        reloadTiles(map);
+        toast(message);
+        if (feature) open('plot', { id: feature.id, data: feature });
+        else closeDetails();
+      },
+    }),
   });
+
+  // The editor: drawing, editing, splitting and merging plots; a saved plot opens in the panel.
+  initEditor(map, {
+    onSaved: (feature, message) => {
+      toast(message);
+      open('plot', { id: feature.id, data: feature });
+    },
+  });
+  const updateEditTools = (s) => {
+    $('draw-button').hidden = !mayCreate(s);
+    $('walk-button').hidden = !mayCreate(s) || !(coarse() || isPhone());
+    if (!s.signed_in) closeEditor();
+    refreshDetails();
+  };
+  $('draw-button').addEventListener('click', () => {
+    closeDetails();
+    if (isPhone()) setLegendOpen(false);
+    startNew();
+  });
+  $('walk-button').addEventListener('click', () => {
+    closeDetails();
+    setLegendOpen(false);
+    startWalk(map);
+  });
+  onSessionChange(updateEditTools);
+  updateEditTools(session());
 
   initSearch($('search'), async (r) => {
     const withDetails = r.type !== 'province';
@@ -73,6 +121,7 @@ async function start() {
 
   map.on('click', (e) => {
     hideResults();
+    if (isEditing()) return; // the editor's clicks place vertices or pick plots to merge
     const hit = pick(map, e.point, coarse());
     if (!hit) {
       closeDetails();

@@ -95,6 +95,21 @@ export function pick(map, point, touch = false) {
   return null;
 }
 
+/** Fetches the registry's vector tiles again, so that the map shows what was just written. */
+export function reloadTiles(map) {
+  if (!map) return;
+  // A new address for every tile: MapLibre then drops what it decoded before (reloading the
+  // same addresses kept showing a plot that a split had retired, though the server sent the
+  // new tile). The server ignores the parameter; its cache and ETags still apply.
+  const stamp = `r=${Date.now().toString(36)}`;
+  for (const [id, s] of Object.entries(map.getStyle().sources)) {
+    if (s.type !== 'vector') continue;
+    const src = map.getSource(id);
+    if (src?.tiles && src.setTiles) src.setTiles(src.tiles.map((u) => u.replace(/([?&])r=[^&]*/, '$1' + stamp).replace(/^([^?]*)$/, `$1?${stamp}`)));
+    else if (src?.url && src.setUrl) src.setUrl(src.url);
+  }
+}
+
 /** Shows or hides every layer of a group of GROUPS. */
 export function setGroupVisible(map, key, visible) {
   const group = GROUPS.find((g) => g.key === key);
@@ -126,6 +141,9 @@ export function viewPadding(withDetails) {
  * follows the page's hash (#zoom/lat/lon) and is exposed as window.vtMap for the browser tests.
  */
 export function createMap(container, coordsEl) {
+  // Read before MapLibre writes the view into the hash: with no view named, the map frames the
+  // registry's plots once the style (which carries their extent) is in.
+  const namedView = /^#\d/.test(location.hash);
   const map = new MapLibre({
     container,
     style: `${location.origin}/style.json`,
@@ -156,7 +174,10 @@ export function createMap(container, coordsEl) {
     map.on('error', failed);
     map.once('style.load', () => map.off('error', failed));
     map.once('load', () => {
-      setStyleMetadata(map.getStyle().metadata);
+      const metadata = map.getStyle().metadata || {};
+      setStyleMetadata(metadata);
+      const b = metadata['vungtrong:bounds'];
+      if (!namedView && b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: viewPadding(false), maxZoom: 15, animate: false });
       addHighlightLayers(map);
       localiseControls(container);
       window.vtMap = map;

@@ -20,6 +20,12 @@ function bounds(fc) {
   return b[0] <= b[2] ? b : null;
 }
 
+/** Whether the signed-in farmer's plots are known and plot id is not one of them. */
+export function notMine(id) {
+  return farmerSignedIn && !data.features?.some((f) => String(f.id) === String(id));
+}
+let farmerSignedIn = false;
+
 /** Adds the empty "my-plots" source and layer to map and wires button to fit the map to them. */
 export function initMyPlots(map, button) {
   map.addSource('my-plots', { type: 'geojson', data: EMPTY });
@@ -43,6 +49,7 @@ export async function updateMyPlots(map, button, s) {
   }
   if (mine !== latest) return;
   data = next;
+  farmerSignedIn = !!(s?.signed_in && s.user?.role === 'farmer');
   map.getSource('my-plots')?.setData(data);
   button.hidden = !data.features?.length;
 }

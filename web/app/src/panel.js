@@ -3,6 +3,7 @@
 // sheet on phones; it re-renders in place when the language changes.
 import { api, APIError } from './api.js';
 import { t, formatHectares, formatNumber, formatDate, onLangChange } from './i18n.js';
+import { notMine } from './myplots.js';
 import { loadCrops, cropName, statusGroup, statusLabel, statusColor, marketName, speciesName, screeningRiskColors } from './lookups.js';
 
 const KIND_LABEL = {
@@ -101,6 +102,7 @@ function plotBody(f, producer) {
       area ? row('growing-area', 'details.growingArea.name', link('growing_area', area.id, area.name)) : null,
       area ? codeList(area.codes) : null,
       screeningSection(p.screening),
+      handlers.plotExtras?.(f, producer) || null,
     ],
   };
 }
@@ -238,6 +240,9 @@ function errorText(err) {
 }
 
 async function fetchData(kind, id, props) {
+  // A farmer reads only their own plots through the API: of another's, the map's tile says what
+  // the public may know.
+  if (kind === 'plot' && notMine(id)) return { type: 'Feature', id: Number(id), properties: { ...props } };
   if (kind === 'plot') return api('GET', `/api/v1/plots/${encodeURIComponent(id)}`);
   if (kind === 'growing_area') return api('GET', `/api/v1/growing-areas/${encodeURIComponent(id)}`);
   if (kind === 'packing_house') return api('GET', `/api/v1/packing-houses/${encodeURIComponent(id)}`);
@@ -278,6 +283,11 @@ export async function showDetails(kind, { id, props = {}, data } = {}) {
   }
 }
 
+/** Re-renders the open panel (after the session changed: what the user may do changed too). */
+export function refreshDetails() {
+  render();
+}
+
 /** Closes the panel and tells onClose. */
 export function closeDetails() {
   if (panel.hidden) return;
@@ -287,10 +297,13 @@ export function closeDetails() {
   handlers.onClose?.();
 }
 
-/** Wires the panel element: onLink(kind, id) follows a link inside it, onClose hears it close. */
-export function initPanel(el, { onLink, onClose } = {}) {
+/**
+ * Wires the panel element: onLink(kind, id) follows a link inside it, onClose hears it close,
+ * plotExtras(feature, producer) adds a section to a plot's details (the editor's actions).
+ */
+export function initPanel(el, { onLink, onClose, plotExtras } = {}) {
   panel = el;
-  handlers = { onLink, onClose };
+  handlers = { onLink, onClose, plotExtras };
   panel.querySelector('.close').addEventListener('click', closeDetails);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !document.querySelector('dialog[open]')) closeDetails(); });
   onLangChange(render);
