@@ -53,8 +53,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/wkb"
-	"github.com/vungtrong/vungtrong/farmland"
+	"github.com/vungtrong/vungtrong/bench/internal/plotset"
 	"github.com/vungtrong/vungtrong/pgcluster"
 	"github.com/vungtrong/vungtrong/registry/postgres"
 	"github.com/vungtrong/vungtrong/tiles"
@@ -83,7 +82,7 @@ func main() {
 	var zooms, conc string
 	flag.IntVar(&o.n, "n", 1_000_000, "plots to generate")
 	flag.StringVar(&o.url, "url", "", "database URL (default: a private cluster in -dir)")
-	flag.StringVar(&o.dir, "dir", filepath.Join(os.TempDir(), "vungtrong-bench-tiles"), "where the private cluster lives (kept between runs)")
+	flag.StringVar(&o.dir, "dir", plotset.DefaultDir, "where the private cluster lives (kept between runs, shared with bench/edit)")
 	flag.BoolVar(&o.regen, "regen", false, "generate the plots again even if the database has N")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "how long each measurement runs at most")
 	flag.IntVar(&o.requests, "requests", 50_000, "how many tiles each measurement asks for at most")
@@ -129,15 +128,12 @@ func main() {
 func run(ctx context.Context, o options) error {
 	url := o.url
 	if url == "" {
-		c, stop, err := pgcluster.StartThrowaway(ctx, filepath.Join(o.dir, "pg"))
+		c, stop, err := plotset.Start(ctx, o.dir)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		if err := c.EnsureDatabase(ctx, "bench"); err != nil {
-			return err
-		}
-		url = c.URL("bench")
+		url = c.URL(plotset.Database)
 	}
 	db, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
@@ -150,7 +146,7 @@ func run(ctx context.Context, o options) error {
 	if _, err := db.MigrateUp(ctx); err != nil {
 		return err
 	}
-	if err := ensurePlots(ctx, db.Pool, o); err != nil {
+	if err := plotset.Ensure(ctx, db.Pool, o.n, o.regen); err != nil {
 		return err
 	}
 	list, err := tileList(ctx, db.Pool, o)
@@ -264,86 +260,6 @@ func layerAt(z int) string {
 		return "plot_density"
 	}
 	return "plots"
-}
-
-// provinces are the centres of the four generated regions: Đắk Lắk, Gia Lai, Lâm Đồng and
-// Bình Phước, far enough apart that their farmland never overlaps.
-var provinces = []struct {
-	code   string
-	center orb.Point
-}{
-	{"66", orb.Point{108.20, 12.80}}, {"52", orb.Point{108.00, 14.10}}, {"68", orb.Point{108.00, 11.55}}, {"80", orb.Point{106.80, 11.75}},
-}
-
-// ensurePlots generates o.n plots unless the database already holds that many.
-func ensurePlots(ctx context.Context, pool *pgxpool.Pool, o options) error {
-	var have int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM plot WHERE source = 'bench'`).Scan(&have); err != nil {
-		return err
-	}
-	if have == o.n && !o.regen {
-		log.Printf("the database holds %d generated plots: reusing them (-regen to make them again)", have)
-		return nil
-	}
-	start := time.Now()
-	log.Printf("generating %d plots in %d provinces", o.n, len(provinces))
-	if _, err := pool.Exec(ctx, `
-		TRUNCATE plot, plot_history, plot_cell, growing_area_plot CASCADE;
-		DROP TABLE IF EXISTS bench_stage;
-		CREATE UNLOGGED TABLE bench_stage (ext text, province text, crop text, wkb bytea)`); err != nil {
-		return err
-	}
-	crops := []string{"coffee", "coffee", "coffee", "coffee", "durian", "durian", "pepper", "avocado", "cashew", "rubber"}
-	var rows [][]any
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
-		_, err := pool.CopyFrom(ctx, pgx.Identifier{"bench_stage"}, []string{"ext", "province", "crop", "wkb"}, pgx.CopyFromRows(rows))
-		rows = rows[:0]
-		return err
-	}
-	for i, p := range provinces {
-		count := o.n / len(provinces)
-		if i == len(provinces)-1 {
-			count = o.n - i*(o.n/len(provinces))
-		}
-		rng := rand.New(rand.NewPCG(uint64(i), 7))
-		err := farmland.Stream(farmland.Options{Seed: int64(1000 + i), Center: p.center, Count: count, ClusterSpacingM: 4000}, func(f farmland.Parcel) error {
-			b, err := wkb.Marshal(orb.MultiPolygon{f.Polygon})
-			if err != nil {
-				return err
-			}
-			rows = append(rows, []any{fmt.Sprintf("%s-%07d", p.code, f.Index), p.code, crops[rng.IntN(len(crops))], b})
-			if len(rows) == 20000 {
-				return flush()
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	log.Printf("staged in %s; storing them in spatial order", time.Since(start).Round(time.Second))
-	// Spatial order (by the geohash of each plot's centre) puts the plots of a tile in few
-	// pages: what CLUSTER would do, for a table CLUSTER cannot order by a partial index.
-	if _, err := pool.Exec(ctx, `
-		INSERT INTO plot (province_code, crop, source, external_id, geom, created_by, updated_by)
-		SELECT province, crop, 'bench', ext, ST_Multi(ST_GeomFromWKB(wkb, 4326)), 'bench', 'bench'
-		FROM bench_stage ORDER BY ST_GeoHash(ST_Centroid(ST_GeomFromWKB(wkb, 4326)), 12);
-		DROP TABLE bench_stage;`); err != nil {
-		return err
-	}
-	for _, table := range []string{"plot", "plot_cell"} {
-		if _, err := pool.Exec(ctx, `VACUUM ANALYZE `+table); err != nil {
-			return err
-		}
-	}
-	log.Printf("%d plots stored in %s", o.n, time.Since(start).Round(time.Second))
-	return nil
 }
 
 // tileList picks, for each zoom, the tiles over randomly chosen plots: where people look.
