@@ -33,6 +33,7 @@ const (
 	CodeInspected = "inspected"
 	CodeActive    = "active"
 	CodeSuspended = "suspended"
+	CodeExpired   = "expired" // its valid_to has passed: set by the expiry job, read at once
 	CodeRevoked   = "revoked"
 )
 
@@ -43,7 +44,12 @@ var codeTransitions = map[string][]string{
 	CodeInspected: {CodeActive, CodeSubmitted, CodeRevoked},
 	CodeActive:    {CodeSuspended, CodeRevoked},
 	CodeSuspended: {CodeActive, CodeRevoked},
+	// An expired code is renewed (active again, with a new valid_to) or revoked.
+	CodeExpired: {CodeActive, CodeRevoked},
 }
+
+// AllowedTransitions lists the statuses a code of status from may move to.
+func AllowedTransitions(from string) []string { return codeTransitions[from] }
 
 // CanTransition reports whether a code may move from one status to another.
 func CanTransition(from, to string) bool {

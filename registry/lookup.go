@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -109,6 +110,69 @@ type CodeStatusChange struct {
 	Document string // the decision's number
 	// ValidFrom and ValidTo set the validity when a code becomes active.
 	ValidFrom, ValidTo *time.Time
+}
+
+// SettleValidity completes c with the validity the code keeps or takes when it moves from
+// status from (with its stored validFrom and validTo) to c.To on the day now, and refuses, in
+// words naming the dates, what cannot be: an issue starts today unless it says otherwise; a
+// reinstatement keeps the code's validity (and its approving document); a renewal of an
+// expired code needs a new valid_to; a suspension or a revocation changes no date; an active
+// code must be valid today; no code ends before it begins.
+func (c *CodeStatusChange) SettleValidity(from string, validFrom, validTo *time.Time, now time.Time) error {
+	day := func(t *time.Time) string { return t.Format(time.DateOnly) }
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	bad := func(field, format string, args ...any) error {
+		return Invalid([]Detail{{Field: field, Message: fmt.Sprintf(format, args...)}})
+	}
+	changes := func(given, stored *time.Time) bool {
+		return given != nil && (stored == nil || day(given) != day(stored))
+	}
+	switch {
+	case c.To != CodeActive:
+		for _, d := range []struct {
+			field       string
+			given, kept *time.Time
+		}{{"valid_from", c.ValidFrom, validFrom}, {"valid_to", c.ValidTo, validTo}} {
+			if changes(d.given, d.kept) {
+				return bad(d.field, "a code that becomes %s keeps its validity: leave %s out", c.To, d.field)
+			}
+		}
+		c.ValidFrom, c.ValidTo = validFrom, validTo
+		return nil
+	case from == CodeSuspended:
+		if changes(c.ValidFrom, validFrom) || changes(c.ValidTo, validTo) {
+			return bad("valid_from", "reinstating keeps the code's validity (%s to %s) and its approving document: leave the dates out", dayOr(validFrom), dayOr(validTo))
+		}
+		c.ValidFrom, c.ValidTo = validFrom, validTo
+	case from == CodeExpired:
+		if c.ValidTo == nil {
+			return bad("valid_to", "renewing an expired code needs its new valid_to (it ended on %s)", dayOr(validTo))
+		}
+		if c.ValidFrom == nil {
+			c.ValidFrom = validFrom
+		}
+	default: // issued
+		if c.ValidFrom == nil {
+			c.ValidFrom = &today
+		}
+		if c.ValidTo == nil {
+			c.ValidTo = validTo
+		}
+	}
+	if c.ValidFrom != nil && c.ValidTo != nil && c.ValidTo.Before(*c.ValidFrom) {
+		return bad("valid_to", "valid_to %s is before valid_from %s: a code cannot end before it begins", day(c.ValidTo), day(c.ValidFrom))
+	}
+	if c.ValidTo != nil && day(c.ValidTo) < today.Format(time.DateOnly) {
+		return bad("valid_to", "valid_to %s has passed: an active code must be valid today (%s)", day(c.ValidTo), today.Format(time.DateOnly))
+	}
+	return nil
+}
+
+func dayOr(t *time.Time) string {
+	if t == nil {
+		return "open"
+	}
+	return t.Format(time.DateOnly)
 }
 
 // SearchResult is one hit of a search: something the map can fly to.

@@ -34,7 +34,7 @@ var Layers = []Layer{
 		Fields: map[string]string{"crop": "String", "area_ha": "Number", "risk": "String"}, ChangedBy: []string{"plot"}, Margin: 64},
 	{Name: "growing_areas", Description: "Growing areas (vùng trồng) with the status of their codes per market", MinZoom: 6, MaxZoom: 16, Geometry: "polygon",
 		Fields: map[string]string{"name": "String", "crops": "String", "plots": "Number", "area_ha": "Number", "status": "String",
-			"active": "String", "suspended": "String", "pending": "String"}, ChangedBy: []string{"plot", "growing_area"}, Margin: 64},
+			"active": "String", "suspended": "String", "pending": "String", "expired": "String"}, ChangedBy: []string{"plot", "growing_area"}, Margin: 64},
 	{Name: "packing_houses", Description: "Packing houses with the markets of their active codes", MinZoom: 8, MaxZoom: 14, Geometry: "point",
 		Fields: map[string]string{"name": "String", "status": "String", "active": "String"}, ChangedBy: []string{"packing_house"}, Margin: 64},
 	{Name: "livestock", Description: "Livestock facilities by scale class", MinZoom: 8, MaxZoom: 14, Geometry: "point",

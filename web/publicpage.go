@@ -109,6 +109,12 @@ func codeStatus(lang string, c registry.CodeRef, since *time.Time) statusView {
 			return statusView{"active", t["status.active"] + " " + t["until"] + " " + pageDate(lang, *c.ValidTo)}
 		}
 		return statusView{"active", t["status.active"]}
+	case registry.CodeExpired:
+		text := t["status.expired"]
+		if c.ValidTo != nil {
+			text += " " + t["since"] + " " + pageDate(lang, c.ValidTo.AddDate(0, 0, 1))
+		}
+		return statusView{"expired", text}
 	case registry.CodeSuspended:
 		text := t["status.suspended"]
 		if since != nil {

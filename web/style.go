@@ -34,7 +34,7 @@ var cropColors = []struct{ Crop, Color string }{
 }
 
 // statusColors colour growing areas and packing houses by the best status of their codes.
-var statusColors = map[string]string{"active": "#137a63", "suspended": "#c62828", "pending": "#d98e04", "none": "#607d8b"}
+var statusColors = map[string]string{"active": "#137a63", "suspended": "#c62828", "pending": "#d98e04", "expired": "#8e24aa", "none": "#607d8b"}
 
 // mapCenter returns where the map opens: the middle of the registered plots, else Vietnam,
 // and the plots' extent (nil when there are none), which the page frames when its address
@@ -117,7 +117,7 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) error {
 		legend = append(legend, map[string]string{"crop": c.Crop, "color": c.Color})
 	}
 	cropMatch = append(cropMatch, "#90a4ae")
-	statusMatch := []any{"match", []any{"get", "status"}, "active", statusColors["active"], "suspended", statusColors["suspended"], "pending", statusColors["pending"], statusColors["none"]}
+	statusMatch := []any{"match", []any{"get", "status"}, "active", statusColors["active"], "suspended", statusColors["suspended"], "pending", statusColors["pending"], "expired", statusColors["expired"], statusColors["none"]}
 	layers = append(layers,
 		layer("provinces-fill", "fill", "provinces", nil, map[string]any{"fill-color": "#000000", "fill-opacity": 0}),
 		layer("provinces-line", "line", "provinces", nil, map[string]any{"line-color": "#6a5a7e", "line-width": 1.6}),

@@ -74,6 +74,15 @@ func TestBrowser(t *testing.T) {
 	traceJSON, _ := json.Marshal(map[string]string{"lot": lot, "consignment": consignment})
 	officerB, _ := json.Marshal(map[string]string{"login": ps.login("officerB"), "password": ps.passwords["officerB"]})
 	editJSON := browserEditSetup(t, a, ps)
+	// A code whose valid_to passed yesterday, written expired by the expiry job.
+	const expiredCode = "66-24280-CP-001"
+	if _, err := a.app.DB().Pool.Exec(context.Background(), `UPDATE market_code SET valid_to = vn_today() - 1 WHERE code = $1`, expiredCode); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.app.DB().ExpireCodes(context.Background()); err != nil || n != 1 {
+		t.Fatalf("expiring %s: %d codes, %v", expiredCode, n, err)
+	}
+	expiredJSON, _ := json.Marshal(map[string]string{"code": expiredCode})
 	artifacts := filepath.Join(app, "test-results")
 	os.Remove(filepath.Join(artifacts, "edit-results.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -85,7 +94,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = app
 	env := []string{"VT_BASE_URL=" + a.base, "VT_OFFICER=" + string(officer), "VT_ARTIFACTS=" + artifacts,
 		"VT_PLOT=" + string(plotJSON), "VT_FARMER=" + string(farmer), "VT_IMPORT=" + string(importFiles), "VT_ADMIN=" + string(admin), "VT_TRACE=" + string(traceJSON),
-		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB)}
+		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB), "VT_EXPIRED=" + string(expiredJSON)}
 	cmd.Env = append(os.Environ(), env...)
 	// VUNGTRONG_BROWSER_HOLD=FILE keeps the prepared server up instead of running the tests,
 	// with their environment in FILE (export lines), until FILE is removed: for running one

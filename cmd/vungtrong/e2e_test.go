@@ -114,7 +114,17 @@ func startApp(t *testing.T, edit func(*Config)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.token, _, err = postgres.NewTokenService(app.DB()).CreateToken(sys, admin.ID, "e2e")
+	// "e2e", or "e2e-2"… for a second server on the same database.
+	for i := 1; ; i++ {
+		name := "e2e"
+		if i > 1 {
+			name = fmt.Sprintf("e2e-%d", i)
+		}
+		a.token, _, err = postgres.NewTokenService(app.DB()).CreateToken(sys, admin.ID, name)
+		if registry.ErrorCode(err) != registry.ECONFLICT || i == 10 {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

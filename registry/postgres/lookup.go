@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
@@ -21,7 +22,9 @@ var _ registry.LookupService = (*LookupService)(nil)
 // NewLookupService returns a LookupService on db.
 func NewLookupService(db *DB) *LookupService { return &LookupService{db: db} }
 
-const codeColumns = `m.id, m.code, m.market, m.status, COALESCE(m.status_reason, ''), m.valid_from, m.valid_to,
+// codeColumns read a code; its status is today's (an active code past its valid_to reads
+// expired before the expiry job has written it so).
+const codeColumns = `m.id, m.code, m.market, code_status(m.status, m.valid_to), COALESCE(m.status_reason, ''), m.valid_from, m.valid_to,
 	COALESCE(m.approving_document, ''), COALESCE(m.approving_authority, '')`
 
 func scanCode(row scanner) (registry.CodeRef, error) {
@@ -224,7 +227,7 @@ func (s *LookupService) Search(ctx context.Context, q string, limit int) ([]regi
 	}
 	if key := codeKey(q); len(key) >= 2 {
 		err := add(`
-			SELECT 'code', m.code, m.code, m.market || ' · ' || m.status || ' · ' || COALESCE(g.name, h.name, ''),
+			SELECT 'code', m.code, m.code, m.market || ' · ' || code_status(m.status, m.valid_to) || ' · ' || COALESCE(g.name, h.name, ''),
 			       ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
 			FROM market_code m
 			LEFT JOIN growing_area g ON g.id = m.growing_area_id
@@ -282,11 +285,12 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
 		var from string
 		var area, house *int64
+		var validFrom, validTo *time.Time
 		err := tx.QueryRow(ctx, `
-			SELECT m.status, m.growing_area_id, m.packing_house_id, COALESCE(g.province_code, h.province_code, m.province_code),
-			       COALESCE(g.commune_code, h.commune_code, '')
+			SELECT code_status(m.status, m.valid_to), m.valid_from, m.valid_to, m.growing_area_id, m.packing_house_id,
+			       COALESCE(g.province_code, h.province_code, m.province_code), COALESCE(g.commune_code, h.commune_code, '')
 			FROM market_code m LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
-			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&from, &area, &house, &province, &commune)
+			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&from, &validFrom, &validTo, &area, &house, &province, &commune)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return registry.Errorf(registry.ENOTFOUND, "code %d not found", id)
 		} else if err != nil {
@@ -298,7 +302,15 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			return denied
 		}
 		if !registry.CanTransition(from, c.To) {
-			return registry.Invalid([]registry.Detail{{Field: "status", Message: fmt.Sprintf("a %s code cannot become %s", from, c.To)}})
+			next := registry.AllowedTransitions(from)
+			may := "it can no longer change"
+			if len(next) > 0 {
+				may = "it may become " + strings.Join(next, " or ")
+			}
+			return registry.Invalid([]registry.Detail{{Field: "status", Message: fmt.Sprintf("a %s code cannot become %s: %s", from, c.To, may)}})
+		}
+		if err := c.SettleValidity(from, validFrom, validTo, s.db.now().In(vietnamTime)); err != nil {
+			return err
 		}
 		if c.To == registry.CodeSuspended && !suspensionReasons[c.Reason] {
 			return registry.Invalid([]registry.Detail{{Field: "reason", Message: "a suspension needs its reason: quarantine_pest, residue_violation, code_borrowing, missed_supervision or other"}})
@@ -310,16 +322,18 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 		if err != nil {
 			return err
 		}
-		today := s.db.now()
-		if c.To == registry.CodeActive && c.ValidFrom == nil {
-			c.ValidFrom = &today
+		// The approving document is the decision's: an issue or a renewal names it; a
+		// suspension's, a reinstatement's or a revocation's document stays on its event.
+		approving := ""
+		if c.To == registry.CodeActive && (from == registry.CodeInspected || from == registry.CodeExpired) {
+			approving = c.Document
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE market_code SET status = $2, status_reason = NULLIF($3, ''), status_note = NULLIF($4, ''), status_changed_at = now(),
 			       approving_document = COALESCE(NULLIF($5, ''), approving_document),
-			       valid_from = COALESCE($6, valid_from), valid_to = COALESCE($7, valid_to),
+			       valid_from = $6, valid_to = $7,
 			       version = version + 1, updated_at = now(), updated_by = $8
-			WHERE id = $1`, id, c.To, c.Reason, c.Note, c.Document, c.ValidFrom, c.ValidTo, a.String()); err != nil {
+			WHERE id = $1`, id, c.To, c.Reason, c.Note, approving, c.ValidFrom, c.ValidTo, a.String()); err != nil {
 			return mapError(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO market_code_event (market_code_id, from_status, to_status, reason, note, document, actor, province_code)
@@ -414,3 +428,6 @@ func (s *LookupService) CodePage(ctx context.Context, code string) (*registry.Co
 	}
 	return p, nil
 }
+
+// vietnamTime is the time of the calendar codes are valid on (UTC+7, no daylight saving).
+var vietnamTime = time.FixedZone("ICT", 7*3600)

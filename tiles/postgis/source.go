@@ -258,15 +258,18 @@ SELECT ST_AsMVT(q, 'plot_density', 4096, 'geom') FROM (
 	growingAreasSQL = `
 SELECT ST_AsMVT(q, 'growing_areas', 4096, 'geom', 'id') FROM (
   SELECT g.id, g.name, array_to_string(g.crops, ',') AS crops, g.plot_count AS plots, (round(g.area_ha * 10) / 10)::real AS area_ha,
-         COALESCE(c.status, 'none') AS status, c.active, c.suspended, c.pending,
+         COALESCE(c.status, 'none') AS status, c.active, c.suspended, c.pending, c.expired,
          ST_AsMVTGeom(ST_Simplify(g.footprint_3857, $4, true), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
   FROM growing_area g
   LEFT JOIN LATERAL (
-    SELECT CASE WHEN bool_or(m.status = 'active') THEN 'active' WHEN bool_or(m.status = 'suspended') THEN 'suspended' ELSE 'pending' END AS status,
-           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'active') AS active,
-           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'suspended') AS suspended,
-           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status IN ('draft', 'submitted', 'inspected')) AS pending
-    FROM market_code m WHERE m.growing_area_id = g.id AND m.status <> 'revoked'
+    SELECT CASE WHEN bool_or(s.st = 'active') THEN 'active' WHEN bool_or(s.st = 'suspended') THEN 'suspended'
+                WHEN bool_or(s.st = 'expired') THEN 'expired' ELSE 'pending' END AS status,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE s.st = 'active') AS active,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE s.st = 'suspended') AS suspended,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE s.st IN ('draft', 'submitted', 'inspected')) AS pending,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE s.st = 'expired') AS expired
+    FROM market_code m CROSS JOIN LATERAL (SELECT code_status(m.status, m.valid_to) AS st) s
+    WHERE m.growing_area_id = g.id AND m.status <> 'revoked'
     HAVING count(*) > 0
   ) c ON true
   WHERE g.footprint_3857 && ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AND g.deleted_at IS NULL
@@ -297,9 +300,11 @@ SELECT ST_AsMVT(q, 'packing_houses', 4096, 'geom', 'id') FROM (
          ST_AsMVTGeom(ST_Transform(h.location, 3857), ST_TileEnvelope($1, $2, $3), 4096, 64, true) AS geom
   FROM packing_house h
   LEFT JOIN LATERAL (
-    SELECT CASE WHEN bool_or(m.status = 'active') THEN 'active' WHEN bool_or(m.status = 'suspended') THEN 'suspended' ELSE 'pending' END AS status,
-           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE m.status = 'active') AS active
-    FROM market_code m WHERE m.packing_house_id = h.id AND m.status <> 'revoked'
+    SELECT CASE WHEN bool_or(s.st = 'active') THEN 'active' WHEN bool_or(s.st = 'suspended') THEN 'suspended'
+                WHEN bool_or(s.st = 'expired') THEN 'expired' ELSE 'pending' END AS status,
+           string_agg(m.market, ',' ORDER BY m.market) FILTER (WHERE s.st = 'active') AS active
+    FROM market_code m CROSS JOIN LATERAL (SELECT code_status(m.status, m.valid_to) AS st) s
+    WHERE m.packing_house_id = h.id AND m.status <> 'revoked'
     HAVING count(*) > 0
   ) c ON true
   WHERE h.location && ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AND h.deleted_at IS NULL

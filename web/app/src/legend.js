@@ -32,7 +32,7 @@ function paint(map, layer, prop, fallback) {
 function legendFor(map, key) {
   const ul = el('ul', 'legend');
   const status = areaStatusColors();
-  const statuses = ['active', 'suspended', 'pending', 'none'];
+  const statuses = ['active', 'suspended', 'pending', 'expired', 'none'];
   switch (key) {
     case 'plots':
       ul.classList.add('crops');

@@ -5,7 +5,7 @@ import { currentLang, t } from './i18n.js';
 
 let crops = new Map();
 let cropColors = [];
-let statusColors = { active: '#137a63', suspended: '#c62828', pending: '#d98e04', none: '#607d8b' };
+let statusColors = { active: '#137a63', suspended: '#c62828', pending: '#d98e04', expired: '#8e24aa', none: '#607d8b' };
 let riskColors = { low: '#2e7d32', high: '#c62828', more_info_needed: '#ef8f00' };
 
 /** Loads the crop list once; later calls return the same promise. A failure leaves crop codes as names. */
@@ -52,7 +52,7 @@ export function cropList() {
 /** The status group of a code status: submitted and inspected codes count as pending. */
 export function statusGroup(status) {
   if (status === 'submitted' || status === 'inspected') return 'pending';
-  return ['active', 'suspended', 'pending', 'revoked', 'draft'].includes(status) ? status : 'draft';
+  return ['active', 'suspended', 'pending', 'expired', 'revoked', 'draft'].includes(status) ? status : 'draft';
 }
 
 /** The localised name of a code status ("Đang hiệu lực", "Active", ...). */
