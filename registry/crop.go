@@ -19,6 +19,9 @@ type Crop struct {
 	// Deforestation Regulation covers it.
 	HSHeading string `json:"hs_heading,omitempty"`
 	EUDR      bool   `json:"eudr"`
+	// MinAreaHa is the smallest growing area of the crop (1 ha for perennial crops, 0.1 ha
+	// for annual ones unless set).
+	MinAreaHa float64 `json:"min_area_ha"`
 }
 
 // CropRules changes a crop's traceability rules: a nil field is left as it is.
@@ -27,6 +30,8 @@ type CropRules struct {
 	YieldCapTHa *float64
 	// HarvestMonths sets the season's months; an empty (non-nil) list allows any month.
 	HarvestMonths []int
+	// MinAreaHa sets the smallest growing area of the crop, in hectares.
+	MinAreaHa *float64
 }
 
 // CropService reads the crop list.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,4 +105,23 @@ func ParseExportCode(code string) (country, province, kind string, seq int, ok b
 	}
 	seq, _ = strconv.Atoi(m[4])
 	return m[1], m[2], m[3], seq, true
+}
+
+// GrowingAreaRequest forms a growing area from plots: its name, the cooperative or enterprise
+// that registers it (a cooperative registers its own; an officer or an admin names it), and
+// the plots. Its crops, size, households, province and commune are derived from the plots.
+type GrowingAreaRequest struct {
+	Name         string
+	RegistrantID *int64
+	PlotIDs      []int64
+}
+
+// GrowingAreaService forms growing areas.
+type GrowingAreaService interface {
+	// CreateGrowingArea forms a growing area from member plots, refusing (EINVALID, every
+	// problem at once, each naming its plot and rule) plots that do not exist, are already in
+	// a current area, are not the registrant's members' (or its own), lie in more than one
+	// province or overlap one another, and areas smaller than their crops' minimum; officers
+	// act in their jurisdiction (EFORBIDDEN). It returns the new area's id.
+	CreateGrowingArea(ctx context.Context, req GrowingAreaRequest) (int64, error)
 }

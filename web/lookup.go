@@ -39,6 +39,37 @@ func (s *Server) handleGrowingAreaGet(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
+// handleGrowingAreaCreate answers "POST /api/v1/growing-areas" {"name", "registrant_id",
+// "plots": [ids]}: 201 with the area as GET answers it, its size, households and crops derived
+// from its plots.
+func (s *Server) handleGrowingAreaCreate(w http.ResponseWriter, r *http.Request) error {
+	if s.svc.Areas == nil {
+		return registry.Errorf(registry.ENOTFOUND, "growing areas cannot be formed on this server")
+	}
+	var in struct {
+		Name         string  `json:"name"`
+		RegistrantID *int64  `json:"registrant_id"`
+		Plots        []int64 `json:"plots"`
+	}
+	if err := s.readJSONObject(w, r, &in); err != nil {
+		return err
+	}
+	id, err := s.svc.Areas.CreateGrowingArea(r.Context(), registry.GrowingAreaRequest{Name: in.Name, RegistrantID: in.RegistrantID, PlotIDs: in.Plots})
+	if err != nil {
+		return err
+	}
+	g, err := s.svc.Lookup.FindGrowingArea(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/growing-areas/"+strconv.FormatInt(id, 10))
+	writeJSON(w, http.StatusCreated, struct {
+		*registry.GrowingAreaView
+		BBox []float64 `json:"bbox,omitempty"`
+	}{g, bbox(g.BBox)})
+	return nil
+}
+
 // handlePackingHouseGet answers "GET /api/v1/packing-houses/{id}".
 func (s *Server) handlePackingHouseGet(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "packing house")

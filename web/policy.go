@@ -88,6 +88,7 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/audit": {registry.RoleAdmin, registry.RoleOfficer},
 
 	"GET /api/v1/growing-areas/{id}":   {anyone},
+	"POST /api/v1/growing-areas":       {registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative},
 	"GET /api/v1/packing-houses/{id}":  {anyone},
 	"GET /api/v1/codes/{code}":         {anyone},
 	"POST /api/v1/codes/{code}/status": {registry.RoleAdmin, registry.RoleOfficer},

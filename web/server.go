@@ -83,6 +83,7 @@ type Services struct {
 	Audit     registry.AuditService
 	Lookup    registry.LookupService
 	Codes     registry.CodeService
+	Areas     registry.GrowingAreaService
 	Trace     registry.TraceService
 	Tiles     TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
@@ -244,6 +245,7 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/audit", s.handleAuditList)
 
 	s.handle(r, get, "/api/v1/growing-areas/{id}", s.handleGrowingAreaGet)
+	s.handle(r, post, "/api/v1/growing-areas", s.handleGrowingAreaCreate)
 	s.handle(r, get, "/api/v1/packing-houses/{id}", s.handlePackingHouseGet)
 	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)
 	s.handle(r, post, "/api/v1/codes/{code}/status", s.handleCodeStatus)

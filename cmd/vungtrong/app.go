@@ -241,6 +241,7 @@ func (a *App) Handler() http.Handler {
 		Audit:       postgres.NewAuditService(a.db),
 		Lookup:      postgres.NewLookupService(a.db),
 		Codes:       postgres.NewCodeService(a.db),
+		Areas:       postgres.NewGrowingAreaService(a.db),
 		Trace:       a.traceService(),
 		Stories:     postgres.NewEPCISService(a.db),
 		Tiles:       a.tiles,

@@ -17,7 +17,7 @@ func TestCropRulesAndYieldTolerance(t *testing.T) {
 	coop := a.signInAs("htx.krongpac", "demo-htx-2026")
 
 	list := runCLI(t, 0, "--database-url", url, "crop", "list")
-	if !strings.Contains(list, "durian") || !regexp.MustCompile(`coffee\s+Cà phê\s+3\s+10,11,12,1,2\s+0901\s+yes`).MatchString(list) {
+	if !strings.Contains(list, "durian") || !regexp.MustCompile(`coffee\s+Cà phê\s+3\s+10,11,12,1,2\s+1\s+0901\s+yes`).MatchString(list) {
 		t.Fatalf("crop list:\n%s", list)
 	}
 	// Bad rules: every mistake named, nothing changed.
@@ -31,13 +31,21 @@ func TestCropRulesAndYieldTolerance(t *testing.T) {
 		t.Errorf("bad rules changed the crops:\n%s", after)
 	}
 	out = runCLI(t, 0, "--database-url", url, "crop", "set", "Sau rieng", "--yield-cap", "1", "--harvest-months", "5,6,7,8")
-	if strings.TrimSpace(out) != "Sầu riêng (durian): yield cap 1 t/ha, harvest months 5,6,7,8" {
+	if strings.TrimSpace(out) != "Sầu riêng (durian): yield cap 1 t/ha, harvest months 5,6,7,8, smallest growing area 1 ha" {
 		t.Errorf("set: %s", out)
 	}
 	var n int
 	a.app.DB().Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'crop.update' AND after->>'yield_cap_t_ha' = '1'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("audit entries of the change: %d", n)
+	}
+	// The smallest growing area, 1 ha for a perennial crop until set.
+	out = runCLI(t, 0, "--database-url", url, "crop", "set", "durian", "--min-area", "0,5")
+	if !strings.Contains(out, "smallest growing area 0.5 ha") {
+		t.Errorf("set --min-area: %s", out)
+	}
+	if bad := runCLI(t, 1, "--database-url", url, "crop", "set", "durian", "--min-area", "-1"); !strings.Contains(bad, "from 0 to 10000") {
+		t.Errorf("a negative smallest area: %s", bad)
 	}
 
 	// Krông Pắc 1's durian hectares × 1 t/ha, with 50% tolerance.

@@ -34,11 +34,11 @@ func listCrops(ctx context.Context, q querier) ([]registry.Crop, error) {
 	return pgx.CollectRows(rows, scanCrop)
 }
 
-const cropColumns = `code, name_vi, name_en, perennial, yield_cap_t_ha::float8, harvest_months::int[], coalesce(hs_heading, ''), eudr`
+const cropColumns = `code, name_vi, name_en, perennial, yield_cap_t_ha::float8, harvest_months::int[], coalesce(hs_heading, ''), eudr, min_area_ha`
 
 func scanCrop(row pgx.CollectableRow) (registry.Crop, error) {
 	var c registry.Crop
-	err := row.Scan(&c.Code, &c.NameVI, &c.NameEN, &c.Perennial, &c.YieldCapTHa, &c.HarvestMonths, &c.HSHeading, &c.EUDR)
+	err := row.Scan(&c.Code, &c.NameVI, &c.NameEN, &c.Perennial, &c.YieldCapTHa, &c.HarvestMonths, &c.HSHeading, &c.EUDR, &c.MinAreaHa)
 	return c, err
 }
 
@@ -48,6 +48,9 @@ func (s *CropService) SetCropRules(ctx context.Context, crop string, r registry.
 	var details []registry.Detail
 	if r.YieldCapTHa != nil && (*r.YieldCapTHa < 0 || *r.YieldCapTHa > 1000 || *r.YieldCapTHa != *r.YieldCapTHa) {
 		details = append(details, registry.Detail{Field: "yield_cap_t_ha", Message: fmt.Sprintf("%v t/ha: give a yield cap in tonnes a hectare a season, above 0 and at most 1000 (0 removes the cap)", *r.YieldCapTHa)})
+	}
+	if r.MinAreaHa != nil && (*r.MinAreaHa < 0 || *r.MinAreaHa > 10000 || *r.MinAreaHa != *r.MinAreaHa) {
+		details = append(details, registry.Detail{Field: "min_area_ha", Message: fmt.Sprintf("%v ha: give the smallest growing area in hectares, from 0 to 10000", *r.MinAreaHa)})
 	}
 	seen := map[int]bool{}
 	for _, m := range r.HarvestMonths {
@@ -83,9 +86,10 @@ func (s *CropService) SetCropRules(ctx context.Context, crop string, r registry.
 		}
 		rows, err = tx.Query(ctx, `UPDATE crop SET
 			    yield_cap_t_ha = CASE WHEN $2 THEN $3::numeric ELSE yield_cap_t_ha END,
-			    harvest_months = CASE WHEN $4 THEN coalesce($5::smallint[], '{}') ELSE harvest_months END
+			    harvest_months = CASE WHEN $4 THEN coalesce($5::smallint[], '{}') ELSE harvest_months END,
+			    min_area_ha = coalesce($6::float8, min_area_ha)
 			WHERE code = $1 RETURNING `+cropColumns,
-			code, r.YieldCapTHa != nil, capTHa, r.HarvestMonths != nil, months)
+			code, r.YieldCapTHa != nil, capTHa, r.HarvestMonths != nil, months, r.MinAreaHa)
 		if err != nil {
 			return err
 		}

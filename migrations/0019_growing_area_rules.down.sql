@@ -1,0 +1,1 @@
+ALTER TABLE crop DROP COLUMN min_area_ha;
