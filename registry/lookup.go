@@ -210,3 +210,37 @@ type CodeService interface {
 	// EINVALID (a move the state machine does not allow, a suspension without a reason).
 	ChangeCodeStatus(ctx context.Context, id int64, c CodeStatusChange) (*CodeRef, error)
 }
+
+// Visit is a supervision visit to a code's growing area or packing house (biên bản kiểm tra
+// giám sát): when, by whom, the checklist as the form in use has it, and the conclusion.
+type Visit struct {
+	On         time.Time
+	Inspectors []string
+	// Checklist is a JSON object: pesticides used, farming diary, pests and their density,
+	// samples and lab results, orchard hygiene...
+	Checklist  []byte
+	Conclusion string // pass, fail or conditional
+	Notes      string
+}
+
+// OverdueCode is an active code whose supervision visit is due and not made.
+type OverdueCode struct {
+	CodeRef
+	Place        string     `json:"place"` // the growing area's or packing house's name
+	ProvinceCode string     `json:"province_code"`
+	LastVisit    *time.Time `json:"last_visit,omitempty"`
+	Due          time.Time  `json:"due"`
+	DaysOverdue  int        `json:"days_overdue"`
+}
+
+// SupervisionService records supervision visits and lists the codes overdue for one.
+type SupervisionService interface {
+	// RecordVisit records a visit to code id's area or house (officers of its province,
+	// admins), refusing a visit dated in the future, a conclusion other than pass, fail or
+	// conditional, or a checklist that is not a JSON object. It returns the visit's id.
+	RecordVisit(ctx context.Context, id int64, v Visit) (int64, error)
+	// OverdueCodes lists the active codes of the caller's jurisdiction (every province for an
+	// admin) whose last visit (or issue) is older than their supervision interval, most
+	// overdue first.
+	OverdueCodes(ctx context.Context) ([]OverdueCode, error)
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -67,6 +68,50 @@ func (s *Server) handleGrowingAreaCreate(w http.ResponseWriter, r *http.Request)
 		*registry.GrowingAreaView
 		BBox []float64 `json:"bbox,omitempty"`
 	}{g, bbox(g.BBox)})
+	return nil
+}
+
+// handleCodeVisit answers "POST /api/v1/codes/{code}/visits" {"on", "inspectors", "checklist",
+// "conclusion", "notes"}: an officer records a supervision visit (201 with its id).
+func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		On         string          `json:"on"`
+		Inspectors []string        `json:"inspectors"`
+		Checklist  json.RawMessage `json:"checklist"`
+		Conclusion string          `json:"conclusion"`
+		Notes      string          `json:"notes"`
+	}
+	if err := s.readJSONObject(w, r, &in); err != nil {
+		return err
+	}
+	v := registry.Visit{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Notes: in.Notes}
+	if in.On != "" {
+		t, err := time.Parse(time.DateOnly, in.On)
+		if err != nil {
+			return fieldError("on", "must be a date YYYY-MM-DD")
+		}
+		v.On = t
+	}
+	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
+	if err != nil {
+		return err
+	}
+	id, err := s.svc.Supervision.RecordVisit(r.Context(), l.Code.ID, v)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "code": l.Code.Code})
+	return nil
+}
+
+// handleOverdue answers "GET /api/v1/supervision/overdue": the active codes of the caller's
+// jurisdiction overdue for a supervision visit, most overdue first.
+func (s *Server) handleOverdue(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.svc.Supervision.OverdueCodes(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"codes": codes})
 	return nil
 }
 

@@ -92,6 +92,8 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/packing-houses/{id}":  {anyone},
 	"GET /api/v1/codes/{code}":         {anyone},
 	"POST /api/v1/codes/{code}/status": {registry.RoleAdmin, registry.RoleOfficer},
+	"POST /api/v1/codes/{code}/visits": {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/supervision/overdue":  {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/search":               {anyone},
 	// Checking codes before buying or shipping: anyone (codes are public).
 	"POST /api/v1/codes/check": {anyone},

@@ -84,8 +84,10 @@ type Services struct {
 	Lookup    registry.LookupService
 	Codes     registry.CodeService
 	Areas     registry.GrowingAreaService
-	Trace     registry.TraceService
-	Tiles     TileSource
+	// Supervision records supervision visits and lists overdue codes.
+	Supervision registry.SupervisionService
+	Trace       registry.TraceService
+	Tiles       TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
 	// are refused).
 	Imports registry.ImportJobService
@@ -246,6 +248,8 @@ func (s *Server) routes() chi.Router {
 
 	s.handle(r, get, "/api/v1/growing-areas/{id}", s.handleGrowingAreaGet)
 	s.handle(r, post, "/api/v1/growing-areas", s.handleGrowingAreaCreate)
+	s.handle(r, post, "/api/v1/codes/{code}/visits", s.handleCodeVisit)
+	s.handle(r, get, "/api/v1/supervision/overdue", s.handleOverdue)
 	s.handle(r, get, "/api/v1/packing-houses/{id}", s.handlePackingHouseGet)
 	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)
 	s.handle(r, post, "/api/v1/codes/{code}/status", s.handleCodeStatus)

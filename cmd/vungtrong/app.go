@@ -242,6 +242,7 @@ func (a *App) Handler() http.Handler {
 		Lookup:      postgres.NewLookupService(a.db),
 		Codes:       postgres.NewCodeService(a.db),
 		Areas:       postgres.NewGrowingAreaService(a.db),
+		Supervision: postgres.NewSupervisionService(a.db),
 		Trace:       a.traceService(),
 		Stories:     postgres.NewEPCISService(a.db),
 		Tiles:       a.tiles,

@@ -65,6 +65,8 @@ var expectedAccess = map[string][]string{
 	"GET /api/v1/eudr/exports/{id}/file":   {"admin", "officer", "cooperative", "exporter"},
 	"GET /api/v1/growing-areas/{id}":       {"anyone"},
 	"POST /api/v1/growing-areas":           {"admin", "officer", "cooperative"},
+	"POST /api/v1/codes/{code}/visits":     {"admin", "officer"},
+	"GET /api/v1/supervision/overdue":      {"admin", "officer"},
 	"GET /api/v1/packing-houses/{id}":      {"anyone"},
 	"GET /api/v1/codes/{code}":             {"anyone"},
 	"POST /api/v1/codes/{code}/status":     {"admin", "officer"},

@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/vungtrong/vungtrong/registry"
+	"github.com/vungtrong/vungtrong/vntext"
+)
+
+// SupervisionService records supervision visits and lists overdue codes.
+type SupervisionService struct{ db *DB }
+
+var _ registry.SupervisionService = (*SupervisionService)(nil)
+
+// NewSupervisionService returns a SupervisionService on db.
+func NewSupervisionService(db *DB) *SupervisionService { return &SupervisionService{db: db} }
+
+func init() {
+	addConstraintMessages(map[string]string{
+		"market_code_supervision_months_check": "a code's supervision interval is 1 to 36 months",
+	})
+}
+
+// RecordVisit implements registry.SupervisionService.
+func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v registry.Visit) (int64, error) {
+	a, _ := registry.ActorFromContext(ctx)
+	v.Notes = vntext.Clean(v.Notes)
+	var details []registry.Detail
+	bad := func(field, format string, args ...any) {
+		details = append(details, registry.Detail{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	today := s.db.now().In(vietnamTime).Format(time.DateOnly)
+	if v.On.IsZero() {
+		bad("on", "the visit's date is required (YYYY-MM-DD)")
+	} else if v.On.Format(time.DateOnly) > today {
+		bad("on", "the visit is dated %s, after today (%s): record visits once they are made", v.On.Format(time.DateOnly), today)
+	}
+	switch v.Conclusion {
+	case "pass", "fail", "conditional":
+	default:
+		bad("conclusion", "the conclusion is pass, fail or conditional, not %q", v.Conclusion)
+	}
+	if len(v.Checklist) == 0 {
+		v.Checklist = []byte("{}")
+	}
+	var obj map[string]any
+	if json.Unmarshal(v.Checklist, &obj) != nil || obj == nil {
+		bad("checklist", "the checklist is a JSON object, such as {\"farming_diary\": true, \"pests\": [{\"name\": \"rệp sáp\", \"density\": \"thấp\"}]}")
+	}
+	inspectors := []string{}
+	for _, n := range v.Inspectors {
+		if n = vntext.Clean(n); n != "" {
+			inspectors = append(inspectors, n)
+		}
+	}
+	if len(inspectors) == 0 {
+		bad("inspectors", "name who made the visit (inspectors)")
+	}
+	if len(details) > 0 {
+		return 0, registry.Invalid(details)
+	}
+	var visit int64
+	var denied error
+	var province string
+	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		var status string
+		var area, house *int64
+		err := tx.QueryRow(ctx, `SELECT code_status(m.status, m.valid_to), m.growing_area_id, m.packing_house_id, m.province_code
+			FROM market_code m WHERE m.id = $1 FOR UPDATE`, id).Scan(&status, &area, &house, &province)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return registry.Errorf(registry.ENOTFOUND, "code %d not found", id)
+		} else if err != nil {
+			return err
+		}
+		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(province, "")) {
+			denied = registry.Errorf(registry.EFORBIDDEN, "only an officer of province %s (or an administrator) may record its supervision visits", province)
+			return denied
+		}
+		if status != registry.CodeActive && status != registry.CodeSuspended {
+			return registry.Invalid([]registry.Detail{{Field: "code", Message: fmt.Sprintf("the code is %s: supervision visits are made to active (or suspended) codes", status)}})
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO inspection (market_code_id, growing_area_id, packing_house_id, inspected_on, inspectors, checklist, conclusion, notes, province_code, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), $9, $10) RETURNING id`,
+			id, area, house, v.On, inspectors, v.Checklist, v.Conclusion, v.Notes, province, a.String()).Scan(&visit); err != nil {
+			return mapError(err)
+		}
+		after, err := rowJSON(ctx, tx, "inspection", visit)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, auditEntry{Action: "inspection.create", ObjectType: "inspection", ObjectID: visit, Province: province,
+			Reason: fmt.Sprintf("supervision of code %d: %s", id, v.Conclusion), After: after})
+	})
+	if denied != nil {
+		s.db.auditRefusal(ctx, auditEntry{Action: "inspection.create", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Reason: registry.ErrorMessage(denied)})
+	}
+	return visit, err
+}
+
+// OverdueCodes implements registry.SupervisionService.
+func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.OverdueCode, error) {
+	a, _ := registry.ActorFromContext(ctx)
+	var provinces []string
+	switch a.Role {
+	case registry.RoleAdmin:
+	case registry.RoleOfficer:
+		for _, j := range a.Jurisdictions {
+			provinces = append(provinces, j.ProvinceCode)
+		}
+		if len(provinces) == 0 {
+			return []registry.OverdueCode{}, nil
+		}
+	default:
+		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not list supervision: officers and admins do", cmpOr(a.Role, "public"))
+	}
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, v.last, d.due, (vn_today() - d.due)
+		FROM market_code m
+		LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
+		CROSS JOIN LATERAL (SELECT max(i.inspected_on) AS last FROM inspection i
+		                    WHERE i.market_code_id = m.id OR (i.growing_area_id = m.growing_area_id) OR (i.packing_house_id = m.packing_house_id)) v
+		CROSS JOIN LATERAL (SELECT (greatest(v.last, m.valid_from) + make_interval(months => m.supervision_months))::date AS due) d
+		WHERE code_status(m.status, m.valid_to) = 'active' AND d.due < vn_today()
+		  AND (cardinality($1::text[]) = 0 OR m.province_code = ANY ($1))
+		ORDER BY d.due, m.code`, provinces)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []registry.OverdueCode{}
+	for rows.Next() {
+		var o registry.OverdueCode
+		if err := rows.Scan(&o.ID, &o.Code, &o.Market, &o.Status, &o.StatusReason, &o.ValidFrom, &o.ValidTo, &o.Document, &o.Authority,
+			&o.Place, &o.ProvinceCode, &o.LastVisit, &o.Due, &o.DaysOverdue); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
