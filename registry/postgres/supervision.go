@@ -143,4 +143,3 @@ func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.Overd
 	}
 	return out, rows.Err()
 }
-
