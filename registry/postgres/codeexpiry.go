@@ -68,7 +68,8 @@ func (db *DB) ExpireCodes(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// codeChanged notes that the area (or packing house) of a code changed colour on the map.
+// codeChanged notes that a growing area (or packing house) changed on the map: a code's colour,
+// or its plots.
 func codeChanged(ctx context.Context, db *DB, tx pgx.Tx, area, house *int64) error {
 	var b orb.Bound
 	kind, geom, table, ref := registry.ChangeGrowingArea, "ST_Transform(footprint_3857, 4326)", "growing_area", area

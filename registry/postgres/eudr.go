@@ -632,31 +632,7 @@ func (x *EUDRExporter) geometryOp(ctx context.Context, sql string, mp orb.MultiP
 	if err := x.db.Pool.QueryRow(ctx, sql, in).Scan(&out); err != nil {
 		return nil, err
 	}
-	if out == nil {
-		return nil, nil
-	}
-	g, err := wkb.Unmarshal(out)
-	if err != nil {
-		return nil, err
-	}
-	switch g := g.(type) {
-	case orb.MultiPolygon:
-		return g, nil
-	case orb.Polygon:
-		return orb.MultiPolygon{g}, nil
-	case orb.Collection:
-		var mp orb.MultiPolygon
-		for _, c := range g {
-			switch c := c.(type) {
-			case orb.Polygon:
-				mp = append(mp, c)
-			case orb.MultiPolygon:
-				mp = append(mp, c...)
-			}
-		}
-		return mp, nil
-	}
-	return nil, fmt.Errorf("PostGIS returned a %s", g.GeoJSONType())
+	return decodeMultiPolygon(out)
 }
 
 // splitHoles cuts a geometry's holes away (eudr_split_holes, migration 0016).

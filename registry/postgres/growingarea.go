@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/paulmach/orb"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/vntext"
 )
@@ -214,12 +213,7 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 			Reason: "plots " + joinIDs(ids), After: after}); err != nil {
 			return err
 		}
-		var b orb.Bound
-		if err := tx.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Transform(footprint_3857, 4326) AS e FROM growing_area WHERE id = $1) s WHERE e IS NOT NULL`, id).
-			Scan(&b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1]); err != nil {
-			return err
-		}
-		return s.db.changed(ctx, tx, registry.ChangeGrowingArea, b)
+		return codeChanged(ctx, s.db, tx, &id, nil)
 	})
 	if denied != nil {
 		s.db.auditRefusal(ctx, auditEntry{Action: "growing_area.create", Outcome: "denied", ObjectType: "growing_area", Province: province, Reason: registry.ErrorMessage(denied)})

@@ -352,19 +352,7 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			return err
 		}
 		// The area's (or house's) colour on the map changes.
-		var b orb.Bound
-		kind, geom, table, ref := registry.ChangeGrowingArea, "ST_Transform(footprint_3857, 4326)", "growing_area", area
-		if house != nil {
-			kind, geom, table, ref = registry.ChangePackingHouse, "location", "packing_house", house
-		}
-		err = tx.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT `+geom+` AS e FROM `+table+` WHERE id = $1) s WHERE e IS NOT NULL`, *ref).
-			Scan(&b.Min[0], &b.Min[1], &b.Max[0], &b.Max[1])
-		if err == nil {
-			return s.db.changed(ctx, tx, kind, b)
-		} else if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		return nil
+		return codeChanged(ctx, s.db, tx, area, house)
 	})
 	if denied != nil {
 		s.db.auditRefusal(ctx, auditEntry{Action: "market_code.status", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Commune: commune, Reason: registry.ErrorMessage(denied)})
