@@ -85,7 +85,7 @@ func TestBrowser(t *testing.T) {
 	expiredJSON, _ := json.Marshal(map[string]string{"code": expiredCode})
 	artifacts := filepath.Join(app, "test-results")
 	os.Remove(filepath.Join(artifacts, "edit-results.json"))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	// VUNGTRONG_BROWSER_TESTS=tests/editor.test.mjs runs one file while working on a screen;
 	// the checks of the other files' writes are then skipped.
