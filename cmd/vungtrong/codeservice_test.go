@@ -11,6 +11,9 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -231,6 +234,7 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 	if want := fmt.Sprintf("VN-DLOR-%04d", maxBefore+1); code != want {
 		t.Errorf("issued %s, want the next number after the demo's codes, %s", code, want)
 	}
+	a.checkDossier(officer, coop, area, code, "Vùng sầu riêng Ea Kly 12 hộ", 12)
 	pub := a.anonymous().do("GET", "/api/v1/codes/"+code, "")
 	if pub.status != 200 || pub.json(t)["valid_today"] != true {
 		t.Errorf("the public lookup of %s: %d %s", code, pub.status, pub.body)
@@ -320,4 +324,68 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 func jsonIDs(ids []int64) string {
 	b, _ := json.Marshal(ids)
 	return string(b)
+}
+
+// checkDossier checks what the dossier and the decision give: the KML and the CSV list the
+// area's plots; the public may not read them; the decision's print page, printed to PDF by
+// Chromium, keeps its Vietnamese text and its QR code opens the code's public lookup.
+func (a *testApp) checkDossier(officer, coop *client, area int64, code, name string, plots int) {
+	t := a.t
+	t.Helper()
+	base := fmt.Sprintf("/api/v1/growing-areas/%d", area)
+	kml := coop.do("GET", base+"/dossier.kml", "")
+	if kml.status != 200 || strings.Count(string(kml.body), "<Placemark>") != plots || !strings.Contains(string(kml.body), "<Polygon>") {
+		t.Errorf("the area's KML: %d, %d placemarks, want %d with polygons", kml.status, strings.Count(string(kml.body), "<Placemark>"), plots)
+	}
+	csvRes := officer.do("GET", base+"/households.csv", "")
+	if lines := strings.Count(strings.TrimSpace(string(csvRes.body)), "\n"); csvRes.status != 200 || lines != plots || !strings.Contains(string(csvRes.body), "Hộ thành viên 1") {
+		t.Errorf("the household list: %d, %d rows, want %d naming the households", csvRes.status, lines, plots)
+	}
+	for _, p := range []string{base + "/dossier.kml", base + "/households.csv", "/print/codes/" + code} {
+		if res := a.anonymous().do("GET", p, ""); res.status != 401 {
+			t.Errorf("%s anonymously: %d, want 401 (it names households)", p, res.status)
+		}
+	}
+	page := officer.do("GET", "/print/codes/"+code, "")
+	if page.status != 200 || !strings.Contains(string(page.body), code) {
+		t.Fatalf("the decision page: %d %s", page.status, page.body)
+	}
+	if os.Getenv("VUNGTRONG_SKIP_BROWSER") == "1" {
+		return
+	}
+	dir := t.TempDir()
+	html := filepath.Join(dir, "decision.html")
+	pdf := filepath.Join(dir, "decision.pdf")
+	if err := os.WriteFile(html, page.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+html).CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium printing the decision: %v\n%s", err, out)
+	}
+	raw, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(raw)), " ") // lines wrap inside table cells
+	for _, want := range []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "mã số vùng trồng", code, name, "Trung Quốc", "Hộ thành viên 12"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the printed decision lacks %q:\n%s", want, text)
+		}
+	}
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "200", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(pngs) == 0 {
+		t.Fatal("pdftoppm wrote no page")
+	}
+	if keep := os.Getenv("VUNGTRONG_KEEP_PRINT"); keep != "" {
+		_ = exec.Command("cp", append(append([]string{}, pngs...), pdf, keep)...).Run()
+	}
+	// zbarimg exits 4 for the pages with no code on them: what it read is what counts.
+	qr, _ := exec.Command("zbarimg", append([]string{"-q", "--raw"}, pngs...)...).Output()
+	if want := a.base + "/v/" + code; strings.TrimSpace(string(qr)) != want {
+		t.Errorf("the QR of the printed decision reads %q, want %q", strings.TrimSpace(string(qr)), want)
+	}
 }
