@@ -1,3 +1,4 @@
+DROP TABLE supervision_reminder;
 ALTER TABLE seasonal_report DROP CONSTRAINT seasonal_report_harvest_check;
 ALTER TABLE seasonal_report DROP COLUMN actual_reported_at;
 ALTER TABLE packing_house_growing_area DROP CONSTRAINT packing_house_growing_area_dates_check;

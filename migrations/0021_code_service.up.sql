@@ -124,3 +124,14 @@ ALTER TABLE packing_house_growing_area ADD CONSTRAINT packing_house_growing_area
 ALTER TABLE seasonal_report ADD COLUMN actual_reported_at timestamptz;
 ALTER TABLE seasonal_report ADD CONSTRAINT seasonal_report_harvest_check
     CHECK (expected_harvest_to IS NULL OR expected_harvest_from IS NULL OR expected_harvest_to >= expected_harvest_from);
+
+-- Supervision reminders: the reminder job records, once per due day, each active code whose
+-- supervision visit is overdue, so that the officers' inbox says since when they were reminded.
+CREATE TABLE supervision_reminder (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    market_code_id bigint NOT NULL REFERENCES market_code (id),
+    due            date NOT NULL,
+    province_code  text NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (market_code_id, due)
+);

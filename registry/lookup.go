@@ -234,6 +234,8 @@ type OverdueCode struct {
 	LastVisit    *time.Time `json:"last_visit,omitempty"`
 	Due          time.Time  `json:"due"`
 	DaysOverdue  int        `json:"days_overdue"`
+	// RemindedAt is when the reminder job first listed it for this visit.
+	RemindedAt *time.Time `json:"reminded_at"`
 }
 
 // SupervisionService records supervision visits and lists the codes overdue for one.

@@ -261,6 +261,17 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 	if !isOverdue() {
 		t.Errorf("%s is not overdue 190 days after its issue (interval 6 months)", code)
 	}
+	// The reminder job records it once, however often it runs.
+	first, err := a.app.DB().RemindSupervision(ctx)
+	again, err2 := a.app.DB().RemindSupervision(ctx)
+	var reminded int
+	db.QueryRow(ctx, `SELECT count(*) FROM supervision_reminder r JOIN market_code m ON m.id = r.market_code_id WHERE m.code = $1`, code).Scan(&reminded)
+	if err != nil || err2 != nil || first < 1 || again != 0 || reminded != 1 {
+		t.Errorf("reminders: %d then %d (%v, %v), %d for %s; want some, then none, one for the code", first, again, err, err2, reminded, code)
+	}
+	if res := officer.do("GET", "/api/v1/supervision/overdue", ""); !regexp.MustCompile(`"code":"` + code + `"[^}]*"reminded_at":"20`).Match(res.body) {
+		t.Errorf("the overdue list does not say when %s was reminded: %.400s", code, res.body)
+	}
 
 	// A visit that suspends in one step; the map shows it.
 	visit := fmt.Sprintf(`{"on":%q,"inspectors":["Nguyễn Thị Lan"],"conclusion":"fail","notes":"Phát hiện rệp sáp vượt ngưỡng",
@@ -835,6 +846,26 @@ func TestCodeProcedure(t *testing.T) {
 	db.QueryRow(ctx, `SELECT count(*) FROM growing_area_plot WHERE growing_area_id = $1 AND plot_id = $2 AND removed_at IS NOT NULL`, area, current[0]).Scan(&left)
 	if fmt.Sprint(now) != fmt.Sprint(next) || left != 1 {
 		t.Errorf("the area holds %v (plot %d's membership ended: %d), want %v", now, current[0], left, next)
+	}
+
+	// A packing house of the cooperative applies through the same procedure: a PH code.
+	res = coop.do("POST", "/api/v1/packing-houses", fmt.Sprintf(`{"name":"Nhà đóng gói HTX","address":"Thôn 2","location":[%f,%f]}`, lon+0.001, lat))
+	if res.status != 201 {
+		t.Fatalf("the cooperative's packing house: %d %s", res.status, res.body)
+	}
+	ownHouse := idOf(t, res.json(t), "id")
+	res = coop.do("POST", "/api/v1/applications", fmt.Sprintf(`{"packing_house_id":%d,"market":"CN","representative":"Lê Thị Đóng Gói","phone":"0912345678","commitment":true}`, ownHouse))
+	if res.status != 201 {
+		t.Fatalf("the packing house's application: %d %s", res.status, res.body)
+	}
+	phApp := idOf(t, res.json(t), "application", "id")
+	if res := coop.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", phApp), `{"status":"submitted"}`); res.status != 200 {
+		t.Fatalf("submitting: %d %s", res.status, res.body)
+	}
+	inspected(t, officer, phApp)
+	res = officer.do("POST", fmt.Sprintf("/api/v1/applications/%d/decision", phApp), `{"decision":"approve","document":"9/QĐ-TTBVTV"}`)
+	if res.status != 201 || !regexp.MustCompile(`"code":"VN-DLPH-\d{4}"`).MatchString(string(res.body)) {
+		t.Errorf("approving the packing house: %d %s, want a VN-DLPH code", res.status, res.body)
 	}
 
 	// The new letters name the next code; issued codes keep theirs.

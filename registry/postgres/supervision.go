@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/vungtrong/vungtrong/registry"
 	"github.com/vungtrong/vungtrong/vntext"
 )
@@ -143,7 +144,8 @@ func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.Overd
 		return nil, registry.Errorf(registry.EFORBIDDEN, "your role (%s) may not list supervision: officers and admins do", cmpOr(a.Role, "public"))
 	}
 	rows, err := s.db.Pool.Query(ctx, `
-		SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, v.last, d.due, (vn_today() - d.due)
+		SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, v.last, d.due, (vn_today() - d.due),
+		       (SELECT min(r.created_at) FROM supervision_reminder r WHERE r.market_code_id = m.id AND r.due = d.due)
 		FROM market_code m
 		LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
 		CROSS JOIN LATERAL (SELECT max(i.inspected_on) AS last FROM inspection i
@@ -160,10 +162,96 @@ func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.Overd
 	for rows.Next() {
 		var o registry.OverdueCode
 		if err := rows.Scan(&o.ID, &o.Code, &o.Market, &o.Status, &o.StatusReason, &o.ValidFrom, &o.ValidTo, &o.Document, &o.Authority,
-			&o.Place, &o.ProvinceCode, &o.LastVisit, &o.Due, &o.DaysOverdue); err != nil {
+			&o.Place, &o.ProvinceCode, &o.LastVisit, &o.Due, &o.DaysOverdue, &o.RemindedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// overdueSQL selects the active codes overdue for a supervision visit, with the day it was due.
+const overdueSQL = `
+	SELECT m.id, m.province_code, d.due
+	FROM market_code m
+	CROSS JOIN LATERAL (SELECT max(i.inspected_on) AS last FROM inspection i
+	                    WHERE i.market_code_id = m.id OR (i.growing_area_id = m.growing_area_id) OR (i.packing_house_id = m.packing_house_id)) v
+	CROSS JOIN LATERAL (SELECT (greatest(v.last, m.valid_from) + make_interval(months => m.supervision_months))::date AS due) d
+	WHERE code_status(m.status, m.valid_to) = 'active' AND d.due < vn_today()`
+
+// RemindSupervision records a reminder for each active code newly overdue for its supervision
+// visit (once per due day), with its audit record. It returns how many it recorded. The
+// supervision_reminders job runs it on one server at a time.
+func (db *DB) RemindSupervision(ctx context.Context) (int, error) {
+	n := 0
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `INSERT INTO supervision_reminder (market_code_id, due, province_code)
+			SELECT id, due, province_code FROM (`+overdueSQL+`) o
+			ON CONFLICT (market_code_id, due) DO NOTHING RETURNING market_code_id, province_code, due`)
+		if err != nil {
+			return err
+		}
+		type reminder struct {
+			id       int64
+			province string
+			due      time.Time
+		}
+		var all []reminder
+		for rows.Next() {
+			var r reminder
+			if err := rows.Scan(&r.id, &r.province, &r.due); err != nil {
+				return err
+			}
+			all = append(all, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ctx := registry.NewContextWithActor(ctx, registry.Actor{Kind: "system", Name: "supervision", Role: registry.RoleAdmin})
+		for _, r := range all {
+			if err := audit(ctx, tx, auditEntry{Action: "market_code.supervision_overdue", ObjectType: "market_code", ObjectID: r.id, Province: r.province,
+				Reason: "supervision visit due " + r.due.Format(time.DateOnly)}); err != nil {
+				return err
+			}
+		}
+		n = len(all)
+		return nil
+	})
+	return n, err
+}
+
+type supervisionReminderArgs struct{}
+
+func (supervisionReminderArgs) Kind() string { return "supervision_reminders" }
+
+// supervisionReminderWorker runs RemindSupervision: hourly and when a server starts, on
+// whichever server leads River's queue.
+type supervisionReminderWorker struct {
+	river.WorkerDefaults[supervisionReminderArgs]
+	jobs *Jobs
+}
+
+func (w *supervisionReminderWorker) Work(ctx context.Context, _ *river.Job[supervisionReminderArgs]) error {
+	n, err := w.jobs.db.RemindSupervision(ctx)
+	if err != nil {
+		return fmt.Errorf("supervision reminders: %w", err)
+	}
+	if n > 0 {
+		w.jobs.log.Info("supervision visits overdue", "reminded", n)
+	}
+	return nil
+}
+
+func init() {
+	extraWorkers = append(extraWorkers, func(w *river.Workers, j *Jobs) {
+		river.AddWorker(w, &supervisionReminderWorker{jobs: j})
+	})
+	extraPeriodic = append(extraPeriodic, func() *river.PeriodicJob {
+		return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return supervisionReminderArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})
+	})
+	addConstraintMessages(map[string]string{
+		"supervision_reminder_market_code_id_due_key": "this code was already reminded for this visit",
+		"supervision_reminder_market_code_id_fkey":    "the code does not exist",
+	})
 }
