@@ -146,7 +146,11 @@ async function start() {
   initTrace($('trace-button'));
   onSessionChange((s) => updateTrace($('trace-button'), s));
   updateTrace($('trace-button'), session());
-  initCodes(map, $('codes-button'), { toast, showArea: (id) => open('growing_area', { id, zoom: true }) });
+  initCodes(map, $('codes-button'), {
+    toast,
+    showArea: (id) => open('growing_area', { id, zoom: true }),
+    beforeAreaForm: () => { closeDetails(); closeEditor(); setLegendOpen(false); },
+  });
   onSessionChange(updateCodes);
   updateCodes(session());
   await initLegend(map, $('layers'), $('layers-toggle'), () => { if (isPhone()) closeDetails(); });

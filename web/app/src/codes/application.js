@@ -259,5 +259,5 @@ export function editableApplication(r, { message } = {}) {
   if (a.status === 'returned' && a.return_note) parts.push(el('p', { class: 'notice return-note', text: t('review.returnNoteShown', { note: a.return_note }) }));
   parts.push(form, attachmentsBox(a, r.attachments, true), out, actions);
   if (a.submitted_at) parts.unshift(el('p', { class: 'muted', text: `${t('org.col.submitted')}: ${day(a.submitted_at, true)}` }));
-  return el('div', { class: 'codes-page application' }, ...parts);
+  return el('div', { class: 'application' }, ...parts);
 }

@@ -222,6 +222,8 @@ async function save() {
     s.saved = area;
     const message = t('area.saved', { name: area.name, n: formatNumber(area.plot_count ?? area.plots ?? ids.length), ha: formatHectares(area.area_ha), hh: formatNumber(area.households) });
     s.message = { kind: 'ok', text: message };
+    // The tiles now draw the area itself, in place of the selection.
+    s.plots.clear();
     reloadTiles(map);
     hooks.onSaved?.(area, message);
   } catch (err) {
@@ -255,7 +257,7 @@ function render() {
   if (keepName !== undefined) s.name = keepName;
   const sum = totals();
   const head = el('div', { class: 'details-head' },
-    el('div', {}, el('p', { class: 'kicker', text: t('area.title') }), el('h2', { class: 'title', text: s.name || t('area.title') })),
+    el('div', {}, el('p', { class: 'kicker', text: t('area.title') }), el('h2', { class: 'title', text: s.name || t('area.newTitle') })),
     el('button', { type: 'button', class: 'icon close', 'aria-label': t('codes.close'), onclick: () => closeAreaForm() }, '×'));
   const body = el('div', { class: 'details-body' });
   if (s.saved) {
@@ -293,7 +295,7 @@ function render() {
     const list = el('ul', { class: 'area-plots' });
     for (const p of [...s.plots.values()].sort((a, b) => a.id - b.id)) {
       const text = p.loading ? `${p.id} · ${t('codes.loading')}` : p.error ? `${p.id} · ${p.error}` : `${p.id} · ${cropName(p.crop)} · ${formatHectares(p.area_ha)}`;
-      list.append(el('li', { class: s.bad.has(p.id) ? 'bad' : '', 'data-plot': String(p.id) }, el('span', { text: `${t('details.plot', { id: '' }).trim()} ${text}` }),
+      list.append(el('li', { class: s.bad.has(p.id) ? 'bad' : '', 'data-plot': String(p.id) }, el('span', { text: t('area.plot', { text }) }),
         el('button', { type: 'button', class: 'link', text: t('area.remove'), onclick: () => { s.plots.delete(p.id); s.bad.delete(p.id); paint(); render(); } })));
     }
     body.append(el('details', { class: 'area-list' }, el('summary', { text: `${t('area.list')} (${formatNumber(s.plots.size)})` }), list));

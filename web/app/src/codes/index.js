@@ -20,22 +20,26 @@ export { isFormingArea };
 
 /**
  * Wires the screens: map is the MapLibre map, hooks.showArea(id) opens a growing area on it,
- * hooks.toast(text) says something briefly.
+ * hooks.toast(text) says something briefly, hooks.beforeAreaForm() clears the map's panels for
+ * forming an area.
  */
 export function initCodes(map, b, hooks = {}) {
   button = b;
   initAreaForm(map, {
-    onSaved: (area, message) => hooks.toast?.(message),
     onApply: (area) => go(newApplicationView(area)),
   });
   const showArea = (id) => hooks.showArea?.(id);
-  setOrganisationHooks({ formArea: () => startAreaForm(), showArea });
+  const formArea = () => {
+    hooks.beforeAreaForm?.();
+    startAreaForm();
+  };
+  setOrganisationHooks({ formArea, showArea });
   setInboxHooks({ showArea });
   setReviewHooks({ showArea });
   button.addEventListener('click', () => openCodes());
   onLangChange(() => label());
   // For the browser tests and for links: open an application by its number.
-  window.vtCodes = { open: (id) => go(applicationView(id)), home: () => openCodes() };
+  window.vtCodes = { open: (id) => go(applicationView(id)), home: () => openCodes(), formArea };
 }
 
 /** Opens the signed-in user's starting screen: the cooperative's page or the officer's inbox. */

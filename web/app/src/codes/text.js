@@ -14,7 +14,6 @@ addTexts({
     'codes.none': 'Không có.',
     'codes.yes': 'Có',
     'codes.no': 'Không',
-    'codes.ha': '{ha}',
     'codes.tonnes': '{n} tấn',
     'codes.tha': '{n} tấn/ha/năm',
     'codes.years': '{n} năm',
@@ -52,6 +51,8 @@ addTexts({
 
     // Forming a growing area on the map
     'area.title': 'Lập vùng trồng',
+    'area.newTitle': 'Vùng trồng mới',
+    'area.plot': 'Thửa {text}',
     'area.hint': 'Bấm vào từng thửa của thành viên để chọn hoặc bỏ chọn. Hoặc bấm "Khoanh vùng" rồi vẽ một đa giác quanh nhiều thửa: các thửa có điểm giữa nằm trong đa giác được chọn.',
     'area.lasso': 'Khoanh vùng',
     'area.lassoHint': 'Bấm từng đỉnh của đa giác khoanh vùng; bấm lại đỉnh đầu để khép. Esc để huỷ.',
@@ -287,6 +288,8 @@ addTexts({
     'org.reportLine': '{code} ({market}) · season {season}',
 
     'area.title': 'Form a growing area',
+    'area.newTitle': 'New growing area',
+    'area.plot': 'Plot {text}',
     'area.hint': 'Click each member plot to select or unselect it. Or press "Lasso" and draw a polygon around many plots: the plots whose middle point lies inside it are selected.',
     'area.lasso': 'Lasso',
     'area.lassoHint': 'Click each vertex of the lasso; click the first one again to close it. Esc cancels.',
