@@ -221,6 +221,9 @@ type Visit struct {
 	Checklist  []byte
 	Conclusion string // pass, fail or conditional
 	Notes      string
+	// Suspend, when set, suspends the code in the same step (its To is "suspended", its
+	// Reason one of the suspension reasons).
+	Suspend *CodeStatusChange
 }
 
 // OverdueCode is an active code whose supervision visit is due and not made.

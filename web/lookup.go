@@ -72,7 +72,8 @@ func (s *Server) handleGrowingAreaCreate(w http.ResponseWriter, r *http.Request)
 }
 
 // handleCodeVisit answers "POST /api/v1/codes/{code}/visits" {"on", "inspectors", "checklist",
-// "conclusion", "notes"}: an officer records a supervision visit (201 with its id).
+// "conclusion", "notes", "suspend": {"reason", "note", "document"}}: an officer records a
+// supervision visit (201 with its id), suspending the code in the same step when "suspend" says so.
 func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		On         string          `json:"on"`
@@ -80,11 +81,19 @@ func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 		Checklist  json.RawMessage `json:"checklist"`
 		Conclusion string          `json:"conclusion"`
 		Notes      string          `json:"notes"`
+		Suspend    *struct {
+			Reason   string `json:"reason"`
+			Note     string `json:"note"`
+			Document string `json:"document"`
+		} `json:"suspend"`
 	}
 	if err := s.readJSONObject(w, r, &in); err != nil {
 		return err
 	}
 	v := registry.Visit{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Notes: in.Notes}
+	if in.Suspend != nil {
+		v.Suspend = &registry.CodeStatusChange{To: registry.CodeSuspended, Reason: in.Suspend.Reason, Note: in.Suspend.Note, Document: in.Suspend.Document}
+	}
 	if in.On != "" {
 		t, err := time.Parse(time.DateOnly, in.On)
 		if err != nil {

@@ -22,6 +22,8 @@ var (
 	editors  = managers
 	// eudrExporters may export EUDR geolocation (registry.CanExportEUDR).
 	eudrExporters = []string{registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative, registry.RoleExporter}
+	// registrants apply for codes (cooperatives, enterprises) or decide them (officers, admins).
+	registrants = []string{registry.RoleAdmin, registry.RoleOfficer, registry.RoleCooperative, registry.RoleExporter}
 )
 
 // routePolicy holds a rule for every route, keyed "METHOD /pattern". A route without a rule
@@ -95,6 +97,22 @@ var routePolicy = map[string][]string{
 	"POST /api/v1/codes/{code}/visits": {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/supervision/overdue":  {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/search":               {anyone},
+	// Applications for codes: the registrant (a cooperative, or an enterprise) and officers of
+	// the province (the service checks which); inspections and decisions are officers'.
+	"POST /api/v1/applications":                                 registrants,
+	"GET /api/v1/applications":                                  registrants,
+	"GET /api/v1/applications/{id}":                             registrants,
+	"PATCH /api/v1/applications/{id}":                           registrants,
+	"POST /api/v1/applications/{id}/status":                     registrants,
+	"POST /api/v1/applications/{id}/attachments":                registrants,
+	"GET /api/v1/applications/{id}/attachments/{attachment}":    registrants,
+	"DELETE /api/v1/applications/{id}/attachments/{attachment}": registrants,
+	"POST /api/v1/applications/{id}/inspection":                 {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/inspections/{id}/photos/{photo}":               registrants,
+	"POST /api/v1/applications/{id}/decision":                   {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/inbox":                                         {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/organisation":                                  {registry.RoleCooperative, registry.RoleExporter},
+	"GET /api/v1/seasonal-reports/missing":                      registrants,
 	// Checking codes before buying or shipping: anyone (codes are public).
 	"POST /api/v1/codes/check": {anyone},
 

@@ -86,8 +86,12 @@ type Services struct {
 	Areas     registry.GrowingAreaService
 	// Supervision records supervision visits and lists overdue codes.
 	Supervision registry.SupervisionService
-	Trace       registry.TraceService
-	Tiles       TileSource
+	// Applications run applications for codes through their procedure; WorkQueues answer the
+	// officer's inbox and the registrant's page.
+	Applications registry.ApplicationService
+	WorkQueues   registry.WorkQueueService
+	Trace        registry.TraceService
+	Tiles        TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
 	// are refused).
 	Imports registry.ImportJobService
@@ -254,6 +258,21 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)
 	s.handle(r, post, "/api/v1/codes/{code}/status", s.handleCodeStatus)
 	s.handle(r, get, "/api/v1/search", s.handleSearch)
+
+	s.handle(r, post, "/api/v1/applications", s.handleApplicationCreate)
+	s.handle(r, get, "/api/v1/applications", s.handleApplicationList)
+	s.handle(r, get, "/api/v1/applications/{id}", s.handleApplicationGet)
+	s.handle(r, patch, "/api/v1/applications/{id}", s.handleApplicationPatch)
+	s.handle(r, post, "/api/v1/applications/{id}/status", s.handleApplicationStatus)
+	s.handle(r, post, "/api/v1/applications/{id}/attachments", s.handleAttachmentCreate)
+	s.handle(r, get, "/api/v1/applications/{id}/attachments/{attachment}", s.handleAttachmentGet)
+	s.handle(r, del, "/api/v1/applications/{id}/attachments/{attachment}", s.handleAttachmentDelete)
+	s.handle(r, post, "/api/v1/applications/{id}/inspection", s.handleInspectionCreate)
+	s.handle(r, get, "/api/v1/inspections/{id}/photos/{photo}", s.handleInspectionPhoto)
+	s.handle(r, post, "/api/v1/applications/{id}/decision", s.handleDecision)
+	s.handle(r, get, "/api/v1/inbox", s.handleInbox)
+	s.handle(r, get, "/api/v1/organisation", s.handleOrganisation)
+	s.handle(r, get, "/api/v1/seasonal-reports/missing", s.handleMissingReports)
 	s.handle(r, post, "/api/v1/codes/check", s.handleCodeCheck)
 
 	s.handle(r, post, "/api/v1/lots", s.handleLotCreate)

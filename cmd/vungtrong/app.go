@@ -226,36 +226,39 @@ func (a *App) Handler() http.Handler {
 	if a.cfg.Auth.CodeSender == "log" {
 		auth.Sender = logCodeSender{log: a.log}
 	}
+	apps := postgres.NewApplicationService(a.db, a.cfg.Codes.ValidityMonths)
 	cfg := a.cfg.webConfig()
 	cfg.Map.BasemapStyle = a.basemapStyle
 	if a.ln != nil {
 		cfg.ListenAddr = displayAddr(a.Addr())
 	}
 	return web.NewServer(cfg, web.Services{
-		Plots:       plots,
-		Producers:   producers,
-		Crops:       postgres.NewCropService(a.db),
-		Users:       postgres.NewUserService(a.db),
-		Auth:        auth,
-		Tokens:      postgres.NewTokenService(a.db),
-		Audit:       postgres.NewAuditService(a.db),
-		Lookup:      postgres.NewLookupService(a.db),
-		Codes:       postgres.NewCodeService(a.db),
-		Areas:       postgres.NewGrowingAreaService(a.db),
-		Supervision: postgres.NewSupervisionService(a.db),
-		Trace:       a.traceService(),
-		Stories:     postgres.NewEPCISService(a.db),
-		Tiles:       a.tiles,
-		TileCache:   a.cache,
-		Imports:     a.jobs,
-		Uploads:     postgres.NewUploadStore(a.db, "import"),
-		MapExtent:   a.db.PlotExtent,
-		Ready:       a.db.Ping,
-		Unavailable: postgres.IsUnavailable,
-		Metrics:     a.metrics,
-		LookupCache: a.lookups,
-		EUDRExports: postgres.NewEUDRExports(a.jobs, a.eudrExporter()),
-		Screening:   postgres.NewScreeningService(a.db),
+		Plots:        plots,
+		Producers:    producers,
+		Crops:        postgres.NewCropService(a.db),
+		Users:        postgres.NewUserService(a.db),
+		Auth:         auth,
+		Tokens:       postgres.NewTokenService(a.db),
+		Audit:        postgres.NewAuditService(a.db),
+		Lookup:       postgres.NewLookupService(a.db),
+		Codes:        postgres.NewCodeService(a.db),
+		Areas:        postgres.NewGrowingAreaService(a.db),
+		Supervision:  postgres.NewSupervisionService(a.db),
+		Applications: apps,
+		WorkQueues:   apps,
+		Trace:        a.traceService(),
+		Stories:      postgres.NewEPCISService(a.db),
+		Tiles:        a.tiles,
+		TileCache:    a.cache,
+		Imports:      a.jobs,
+		Uploads:      postgres.NewUploadStore(a.db, "import"),
+		MapExtent:    a.db.PlotExtent,
+		Ready:        a.db.Ping,
+		Unavailable:  postgres.IsUnavailable,
+		Metrics:      a.metrics,
+		LookupCache:  a.lookups,
+		EUDRExports:  postgres.NewEUDRExports(a.jobs, a.eudrExporter()),
+		Screening:    postgres.NewScreeningService(a.db),
 	}, a.log)
 }
 

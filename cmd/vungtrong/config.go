@@ -54,6 +54,9 @@ type Config struct {
 	Trace struct {
 		YieldTolerance float64
 	}
+	Codes struct {
+		ValidityMonths int
+	}
 	Geometry geo.Limits
 	// Neighbours are the geometry.* keys on how plots sit among their neighbours.
 	Neighbours geo.NeighbourRules
@@ -260,6 +263,8 @@ var configKeys = []configKey{
 		}},
 	{"trace.yield_tolerance", "0.1", "how far above a growing area's hectares × its crop's yield cap (vungtrong crop set) a season's harvest lots may weigh before they are flagged, as a share (0.1 = 10%); also how much more than a lot weighed may be received or shipped from it", "a number >= 0, such as 0.1",
 		nonNegativeFloat(func(c *Config) *float64 { return &c.Trace.YieldTolerance })},
+	{"codes.validity_months", "24", "how long a code issued by a decision is valid when the decision names no valid_to, in months", "a whole number > 0, such as 24",
+		positiveInt(func(c *Config) *int { return &c.Codes.ValidityMonths })},
 	{"geometry.max_vertices", "10000", "most positions a plot geometry may have", "a whole number >= 4",
 		func(c *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))

@@ -283,6 +283,24 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 	var denied error
 	var province, commune string // the code's place, for the audit record of a refusal
 	err := s.db.Transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = changeCodeStatus(ctx, s.db, tx, id, c, &denied, &province, &commune)
+		return err
+	})
+	if denied != nil {
+		s.db.auditRefusal(ctx, auditEntry{Action: "market_code.status", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Commune: commune, Reason: registry.ErrorMessage(denied)})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// changeCodeStatus moves code id to another status inside tx (see ChangeCodeStatus); a refusal
+// for want of rights is also left in *denied, and the code's place in *province and *commune.
+func changeCodeStatus(ctx context.Context, db *DB, tx pgx.Tx, id int64, c registry.CodeStatusChange, denied *error, province, commune *string) (registry.CodeRef, error) {
+	var out registry.CodeRef
+	err := func() error {
 		var from string
 		var area, house *int64
 		var validFrom, validTo *time.Time
@@ -290,16 +308,16 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			SELECT code_status(m.status, m.valid_to), m.valid_from, m.valid_to, m.growing_area_id, m.packing_house_id,
 			       COALESCE(g.province_code, h.province_code, m.province_code), COALESCE(g.commune_code, h.commune_code, '')
 			FROM market_code m LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
-			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&from, &validFrom, &validTo, &area, &house, &province, &commune)
+			WHERE m.id = $1 FOR UPDATE OF m`, id).Scan(&from, &validFrom, &validTo, &area, &house, province, commune)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return registry.Errorf(registry.ENOTFOUND, "code %d not found", id)
 		} else if err != nil {
 			return err
 		}
 		a, _ := registry.ActorFromContext(ctx)
-		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(province, commune)) {
-			denied = registry.Errorf(registry.EFORBIDDEN, "only an officer of province %s (or an administrator) may change this code", province)
-			return denied
+		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(*province, *commune)) {
+			*denied = registry.Errorf(registry.EFORBIDDEN, "only an officer of province %s (or an administrator) may change this code", *province)
+			return *denied
 		}
 		if !registry.CanTransition(from, c.To) {
 			next := registry.AllowedTransitions(from)
@@ -309,7 +327,7 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			}
 			return registry.Invalid([]registry.Detail{{Field: "status", Message: fmt.Sprintf("a %s code cannot become %s: %s", from, c.To, may)}})
 		}
-		if err := c.SettleValidity(from, validFrom, validTo, s.db.now().In(vietnamTime)); err != nil {
+		if err := c.SettleValidity(from, validFrom, validTo, db.now().In(vietnamTime)); err != nil {
 			return err
 		}
 		if c.To == registry.CodeSuspended && !suspensionReasons[c.Reason] {
@@ -337,14 +355,14 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			return mapError(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO market_code_event (market_code_id, from_status, to_status, reason, note, document, actor, province_code)
-			VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8)`, id, from, c.To, c.Reason, c.Note, c.Document, a.String(), province); err != nil {
+			VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), NULLIF($6, ''), $7, $8)`, id, from, c.To, c.Reason, c.Note, c.Document, a.String(), *province); err != nil {
 			return err
 		}
 		after, err := rowJSON(ctx, tx, "market_code", id)
 		if err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, auditEntry{Action: "market_code.status", ObjectType: "market_code", ObjectID: id, Province: province, Commune: commune,
+		if err := audit(ctx, tx, auditEntry{Action: "market_code.status", ObjectType: "market_code", ObjectID: id, Province: *province, Commune: *commune,
 			Reason: from + " -> " + c.To, Before: before, After: after}); err != nil {
 			return err
 		}
@@ -352,15 +370,9 @@ func (s *CodeService) ChangeCodeStatus(ctx context.Context, id int64, c registry
 			return err
 		}
 		// The area's (or house's) colour on the map changes.
-		return codeChanged(ctx, s.db, tx, area, house)
-	})
-	if denied != nil {
-		s.db.auditRefusal(ctx, auditEntry{Action: "market_code.status", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Commune: commune, Reason: registry.ErrorMessage(denied)})
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+		return codeChanged(ctx, db, tx, area, house)
+	}()
+	return out, err
 }
 
 // CodePage implements registry.LookupService.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,8 +94,31 @@ func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v regist
 		if err != nil {
 			return err
 		}
-		return audit(ctx, tx, auditEntry{Action: "inspection.create", ObjectType: "inspection", ObjectID: visit, Province: province,
-			Reason: fmt.Sprintf("supervision of code %d: %s", id, v.Conclusion), After: after})
+		if err := audit(ctx, tx, auditEntry{Action: "inspection.create", ObjectType: "inspection", ObjectID: visit, Province: province,
+			Reason: fmt.Sprintf("supervision of code %d: %s", id, v.Conclusion), After: after}); err != nil {
+			return err
+		}
+		if v.Suspend == nil {
+			return nil
+		}
+		// The visit suspends the code: one step, one transaction.
+		change := *v.Suspend
+		change.To = registry.CodeSuspended
+		if change.Note == "" {
+			change.Note = v.Notes
+		}
+		change.Note = strings.TrimSpace(change.Note + fmt.Sprintf(" (visit %d)", visit))
+		var commune string
+		if _, err := changeCodeStatus(ctx, s.db, tx, id, change, &denied, &province, &commune); err != nil {
+			if d := registry.ErrorDetails(err); len(d) > 0 {
+				for i := range d {
+					d[i].Field = "suspend." + d[i].Field
+				}
+				return registry.Invalid(d)
+			}
+			return err
+		}
+		return nil
 	})
 	if denied != nil {
 		s.db.auditRefusal(ctx, auditEntry{Action: "inspection.create", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Reason: registry.ErrorMessage(denied)})
