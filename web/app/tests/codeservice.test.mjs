@@ -90,12 +90,30 @@ const plotsShown = (page) => page.evaluate((ids) => {
 
 const waitSelected = (page, n) => page.waitForFunction((k) => window.vtAreaForm.selected().length === k && !window.vtAreaForm.busy(), n, { timeout: 15000 });
 
+// Every page opened, to photograph when a step fails.
+const opened = [];
+async function openTracked(opts) {
+  const p = await openPage(browser, opts);
+  opened.push(p);
+  return p;
+}
+
 test('a cooperative forms an area on the map and applies for CN; an officer reviews, inspects on a phone and approves; the decision prints with its QR', async () => {
+  try {
+    await endToEnd();
+  } catch (err) {
+    for (const [i, p] of opened.entries()) await screenshot(p.page, `codes-failure-${i}`).catch(() => {});
+    console.log('errors of the pages:', opened.map((p) => p.errors));
+    throw err;
+  }
+});
+
+async function endToEnd() {
   assert.equal(cs.plots?.length, 12, 'VT_CODESERVICE names the twelve member plots');
   const [w, s, e, n] = cs.bbox;
 
   // --- The cooperative, at a desk ---
-  const coop = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+  const coop = await openTracked({ viewport: { width: 1280, height: 800 } });
   let page = coop.page;
   await page.goto(base + '/');
   await page.waitForFunction(() => window.vtMap && window.vtMap.loaded());
@@ -115,7 +133,7 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
   // each plot of the third row; a click on a chosen plot unselects it, a second selects it again.
   await org.locator('.new-area').click();
   await page.locator('#area-form').waitFor();
-  await page.evaluate(([b]) => window.vtMap.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { top: 120, bottom: 80, left: 80, right: 80 }, animate: false }), [cs.bbox]);
+  await page.evaluate(([b]) => window.vtMap.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: { top: 120, bottom: 80, left: 120, right: 480 }, animate: false }), [cs.bbox]);
   await tilesLoaded(page);
   await page.waitForFunction((ids) => {
     const seen = new Set(window.vtMap.queryRenderedFeatures({ layers: ['plots-fill'] }).map((f) => Number(f.id)));
@@ -132,6 +150,7 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
   }
   await waitSelected(page, 8);
   assert.match(await page.locator('#area-form .editor-message').textContent(), /chọn thêm 8 thửa/);
+  await page.waitForTimeout(400); // a click right after the lasso closes is the closing click
   for (const p of cs.plots.slice(8)) {
     const at = await pixel(page, p.at);
     await page.mouse.click(at.x, at.y);
@@ -205,6 +224,7 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
   assert.match(attachments.join('\n'), /Nhật ký canh tác.*nhat-ky-canh-tac\.pdf.*application\/pdf/);
   assert.match(attachments.join('\n'), /Giấy chứng nhận.*chung-nhan-vietgap\.png.*image\/png/);
   assert.equal(await page.locator('#codes-screen input[name=expected_output_t]').inputValue(), '25,5');
+  await page.locator('#codes-screen .attachments').scrollIntoViewIfNeeded();
   await screenshot(page, 'codes-4-application');
   await page.locator('#codes-screen .codes-actions .submit').click();
   await page.locator('#codes-screen .review[data-status=submitted]').waitFor();
@@ -212,7 +232,7 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
   await screenshot(page, 'codes-5-submitted');
 
   // --- The officer of province 66, at a desk ---
-  const officer = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+  const officer = await openTracked({ viewport: { width: 1280, height: 800 } });
   const op = officer.page;
   await op.goto(base + '/');
   await op.waitForFunction(() => window.vtMap && window.vtMap.loaded());
@@ -250,7 +270,7 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
   await screenshot(op, 'codes-7-scheduled');
 
   // --- The same officer in the orchard, on a phone, with its GPS ---
-  const field = await openPage(browser, {
+  const field = await openTracked({
     viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
     geolocation: { longitude: cs.plots[5].at[0], latitude: cs.plots[5].at[1], accuracy: 6 }, permissions: ['geolocation'],
   });
@@ -365,4 +385,4 @@ test('a cooperative forms an area on the map and applies for CN; an officer revi
     assert.deepEqual(who.errors, []);
     await who.context.close();
   }
-});
+}

@@ -146,7 +146,7 @@ function finishLasso() {
   stopLasso();
   if (!state) return;
   // The click that closed the lasso is also a map click: it must not toggle a plot.
-  state.ignoreUntil = Date.now() + 500;
+  state.ignoreUntil = Date.now() + 250;
   const ring = g?.coordinates?.[0];
   if (!ring || ring.length < 4) return render();
   const inside = plotsInside(ring).filter((id) => !state.plots.has(id));

@@ -39,16 +39,22 @@ function applicationRows(list) {
 }
 
 function codeRows(list, what) {
-  return list.map((c) => el('tr', { class: 'code-row', 'data-code': c.code },
-    el('td', { class: 'code-id', text: c.code }),
-    el('td', {}, c.growing_area_id && hooks.showArea
-      ? el('button', { type: 'button', class: 'link', text: c.name || c.growing_area?.name || `#${c.growing_area_id}`, onclick: () => { closeScreen(); hooks.showArea(c.growing_area_id); } })
-      : (c.name || c.growing_area?.name || c.packing_house?.name || '')),
-    el('td', { text: marketName(c.market) }),
-    el('td', {}, c.status ? codeBadge(c.status) : null),
-    el('td', { text: what === 'overdue'
-      ? (c.last_visit || c.last_visited_on ? t('inbox.lastVisit', { date: day(c.last_visit || c.last_visited_on) }) : t('inbox.neverVisited')) + (c.due_on || c.next_visit_due ? ` · ${t('inbox.due', { date: day(c.due_on || c.next_visit_due) })}` : '')
-      : what === 'expiring' ? `→ ${day(c.valid_to)}` : (c.season ? `${c.season}` : '') })));
+  return list.map((c) => {
+    const name = c.place || c.name || '';
+    let when = '';
+    if (what === 'overdue') {
+      when = `${c.last_visit ? t('inbox.lastVisit', { date: day(c.last_visit) }) : t('inbox.neverVisited')} · ${t('inbox.due', { date: day(c.due) })}`;
+    } else if (what === 'expiring') when = `→ ${day(c.valid_to)}${c.days_left != null ? ` (${t('inbox.daysLeft', { n: formatNumber(c.days_left) })})` : ''}`;
+    else if (c.season) when = t('inbox.season', { season: c.season });
+    return el('tr', { class: 'code-row', 'data-code': c.code },
+      el('td', { class: 'code-id', text: c.code }),
+      el('td', {}, c.growing_area_id && hooks.showArea
+        ? el('button', { type: 'button', class: 'link', text: name, onclick: () => { closeScreen(); hooks.showArea(c.growing_area_id); } })
+        : name),
+      el('td', { text: marketName(c.market) }),
+      el('td', {}, c.status ? codeBadge(c.status) : null),
+      el('td', { text: when }));
+  });
 }
 
 /** The inbox view. */

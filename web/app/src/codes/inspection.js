@@ -13,6 +13,20 @@ import { applicationView } from './review.js';
 
 const HOUSE_ITEMS = ['cleanliness', 'water', 'pest_control', 'traceability_records', 'staff_training'];
 
+// A camera, drawn (a phone may have no emoji font).
+function cameraIcon() {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '24');
+  svg.setAttribute('height', '24');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M9 3 7.2 5H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z');
+  svg.append(path);
+  return svg;
+}
+
 function field(label, input, cls = '') {
   return el('label', { class: `field ${cls}` }, el('span', { text: label }), input);
 }
@@ -36,14 +50,14 @@ function rowsBox(title, cls, make) {
     el('button', { type: 'button', class: `add add-${cls}`, text: `+ ${t('insp.add')}`, onclick: add }));
 }
 
-// Where the phone is, once (high accuracy; a fix of the last half minute will do).
+// Where the phone is, once (high accuracy, a fresh fix: where this photo was taken).
 function position() {
   return new Promise((resolve) => {
     if (!navigator.geolocation) return resolve({ error: 'no geolocation' });
     navigator.geolocation.getCurrentPosition(
       (p) => resolve({ lon: p.coords.longitude, lat: p.coords.latitude, accuracy_m: p.coords.accuracy }),
       (e) => resolve({ error: e.message || String(e.code) }),
-      { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 });
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
   });
 }
 
@@ -114,7 +128,7 @@ export function inspectionView(app) {
         checklist,
         el('fieldset', { class: 'group photos-group' }, el('legend', { text: t('insp.photos') }),
           el('p', { class: 'muted small', text: t('insp.photoHint') }), thumbs,
-          el('label', { class: 'camera-button' }, el('span', { text: `📷 ${t('insp.takePhoto')}` }), camera)),
+          el('label', { class: 'camera-button' }, cameraIcon(), el('span', { text: t('insp.takePhoto') }), camera)),
         conclusion,
         field(t('insp.reasons'), el('textarea', { name: 'reasons', rows: 3 })),
         out,

@@ -46,8 +46,9 @@ export function applicationView(id, { message } = {}) {
       page.append(head);
       if (msg) page.append(el('p', { class: 'ok', role: 'status', text: msg }));
       if (a.code) page.append(await codeBox(a));
-      page.append(actionsBox(r));
-      page.append(formSection(a), attachmentsBox(a, r.attachments, false), dossierBox(a), await plotsBox(a), inspectionsBox(r.inspections || []), eventsBox(r.events || []));
+      const actions = actionsBox(r);
+      if (actions) page.append(actions);
+      page.append(...[formSection(a), attachmentsBox(a, r.attachments, false), dossierBox(a), await plotsBox(a), inspectionsBox(r.inspections || []), eventsBox(r.events || [])].filter(Boolean));
       return page;
     },
   };
@@ -57,7 +58,7 @@ function summaryHead(a) {
   const where = a.growing_area?.name || a.packing_house?.name || '';
   return el('div', { class: 'app-head' },
     el('div', { class: 'app-head-line' }, el('strong', { class: 'app-area', text: where }), appBadge(a.status)),
-    el('p', { class: 'muted', text: [marketName(a.market), a.area_ha != null ? formatHectares(a.area_ha) : '', a.household_count != null ? `${formatNumber(a.household_count)} ${t('org.col.households').toLowerCase()}` : '', a.submitted_at ? `${t('org.col.submitted')} ${day(a.submitted_at)}` : ''].filter(Boolean).join(' · ') }),
+    el('p', { class: 'muted', text: [marketName(a.market), a.area_ha != null ? formatHectares(a.area_ha) : '', a.household_count != null ? t('codes.households', { n: formatNumber(a.household_count) }) : '', a.submitted_at ? `${t('org.col.submitted')} ${day(a.submitted_at)}` : ''].filter(Boolean).join(' · ') }),
     a.status === 'returned' && a.return_note ? el('p', { class: 'notice return-note', text: t('review.returnNoteShown', { note: a.return_note }) }) : null,
     a.status === 'rejected' && a.rejection_reasons?.length ? el('p', { class: 'notice rejection', text: t('review.rejectionShown', { reasons: a.rejection_reasons.join('; ') }) }) : null,
     a.status === 'inspection_scheduled' && a.inspection_on ? el('p', { class: 'notice scheduled', text: t('review.scheduled', { on: day(a.inspection_on), who: (a.inspectors || []).join(', ') }) }) : null);
@@ -193,7 +194,11 @@ function actionsBox(r) {
       box.append(b);
     }
   }
-  if (!any) box.append(el('p', { class: 'muted', text: t('review.nothingToDo') }));
+  // Nothing to do here: no box, unless the registrant waits on the officer (then say so).
+  if (!any) {
+    if (isOfficer() || ['approved', 'rejected', 'withdrawn'].includes(a.status)) return null;
+    box.append(el('p', { class: 'muted', text: t('review.nothingToDo') }));
+  }
   box.append(out);
   return box;
 }
@@ -204,7 +209,7 @@ function formSection(a) {
   const months = a.expected_harvest_from ? t('codes.months', { from: a.expected_harvest_from, to: a.expected_harvest_to || a.expected_harvest_from }) : '';
   const num = (v, key, digits = 1) => (v === null || v === undefined ? null : t(key, { n: formatNumber(v, Number.isInteger(v) ? 0 : digits) }));
   const standards = (a.standards || []).map((s) => [s.name === 'organic' ? t('insp.gap.organic') : s.name, s.certificate, s.issued_on ? day(s.issued_on) : '', s.valid_to ? `→ ${day(s.valid_to)}` : ''].filter(Boolean).join(' '));
-  return el('section', { class: 'details form01' }, el('h3', { text: t('review.form') }),
+  return el('section', { class: 'form01' }, el('h3', { text: t('review.form') }),
     row(t('app.market'), marketName(a.market)),
     row(t('org.col.registrant'), a.registrant?.name),
     row(t('app.representative'), a.representative),

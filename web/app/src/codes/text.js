@@ -17,6 +17,7 @@ addTexts({
     'codes.tonnes': '{n} tấn',
     'codes.tha': '{n} tấn/ha/năm',
     'codes.years': '{n} năm',
+    'codes.households': '{n} hộ',
     'codes.month': 'Tháng {m}',
     'codes.months': 'tháng {from} – tháng {to}',
 
@@ -47,6 +48,7 @@ addTexts({
     'org.open': 'Mở',
     'org.showOnMap': 'Xem trên bản đồ',
     'org.validRange': '{from} – {to}',
+    'org.validFrom': 'từ {from}',
     'org.reportLine': '{code} ({market}) · mùa vụ {season}',
 
     // Forming a growing area on the map
@@ -148,6 +150,8 @@ addTexts({
     'inbox.lastVisit': 'Giám sát gần nhất: {date}',
     'inbox.neverVisited': 'Chưa giám sát lần nào',
     'inbox.due': 'Đến hạn: {date}',
+    'inbox.daysLeft': 'còn {n} ngày',
+    'inbox.season': 'Mùa vụ {season}',
 
     // Review
     'review.form': 'Nội dung hồ sơ (Mẫu 01)',
@@ -256,6 +260,7 @@ addTexts({
     'codes.tonnes': '{n} t',
     'codes.tha': '{n} t/ha/year',
     'codes.years': '{n} years',
+    'codes.households': '{n} households',
     'codes.month': 'Month {m}',
     'codes.months': 'month {from} – month {to}',
 
@@ -285,6 +290,7 @@ addTexts({
     'org.open': 'Open',
     'org.showOnMap': 'Show on the map',
     'org.validRange': '{from} – {to}',
+    'org.validFrom': 'from {from}',
     'org.reportLine': '{code} ({market}) · season {season}',
 
     'area.title': 'Form a growing area',
@@ -383,6 +389,8 @@ addTexts({
     'inbox.lastVisit': 'Last visit: {date}',
     'inbox.neverVisited': 'Never visited',
     'inbox.due': 'Due: {date}',
+    'inbox.daysLeft': '{n} days left',
+    'inbox.season': 'Season {season}',
 
     'review.form': 'The application (Form 01)',
     'review.dossier': 'Dossier of the growing area',
