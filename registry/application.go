@@ -334,3 +334,50 @@ type WorkQueueService interface {
 	Organisation(ctx context.Context, season string) (*Organisation, error)
 	MissingReports(ctx context.Context, season string) ([]MissingReport, error)
 }
+
+// DossierPlot is a plot of a growing area as the dossier lists it.
+type DossierPlot struct {
+	ID          int64      `json:"id"`
+	Household   string     `json:"household"`
+	Commune     string     `json:"commune"`
+	Crop        string     `json:"crop"`
+	Variety     string     `json:"variety"`
+	AreaHa      float64    `json:"area_ha"`
+	PlantedYear *int       `json:"planted_year"`
+	KML         string     `json:"-"` // the plot's geometry as KML
+	Centroid    [2]float64 `json:"centroid"`
+}
+
+// AreaDossier is what the official dossier asks for, from the registry itself: the area, its
+// registrant and its plots with their households.
+type AreaDossier struct {
+	ID           int64         `json:"id"`
+	Name         string        `json:"name"`
+	Registrant   Ref           `json:"registrant"`
+	ProvinceCode string        `json:"province_code"`
+	Province     string        `json:"province"`
+	Commune      string        `json:"commune"`
+	Crops        []string      `json:"crops"`
+	AreaHa       float64       `json:"area_ha"`
+	Households   int           `json:"households"`
+	Plots        []DossierPlot `json:"plots"`
+}
+
+// DecisionPage is a code's decision as its print-ready page shows it.
+type DecisionPage struct {
+	Code          CodeRef
+	Kind          string // OR or PH
+	ApplicationID *int64
+	DecidedAt     *time.Time
+	Area          *AreaDossier
+	House         *Ref
+	HouseAddress  string
+	Province      string
+}
+
+// DossierService answers the dossier and the decision's page (the registrant, officers of the
+// province and admins).
+type DossierService interface {
+	AreaDossier(ctx context.Context, id int64) (*AreaDossier, error)
+	DecisionPage(ctx context.Context, code string) (*DecisionPage, error)
+}

@@ -113,6 +113,12 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/inbox":                                         {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/organisation":                                  {registry.RoleCooperative, registry.RoleExporter},
 	"GET /api/v1/seasonal-reports/missing":                      registrants,
+	// The dossier and the decision's page name households: the registrant and officers.
+	"GET /api/v1/growing-areas/{id}/plots":          registrants,
+	"GET /api/v1/growing-areas/{id}/households.csv": registrants,
+	"GET /api/v1/growing-areas/{id}/dossier.kml":    registrants,
+	"GET /print/growing-areas/{id}/households":      registrants,
+	"GET /print/codes/{code}":                       registrants,
 	// Checking codes before buying or shipping: anyone (codes are public).
 	"POST /api/v1/codes/check": {anyone},
 

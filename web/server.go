@@ -90,8 +90,10 @@ type Services struct {
 	// officer's inbox and the registrant's page.
 	Applications registry.ApplicationService
 	WorkQueues   registry.WorkQueueService
-	Trace        registry.TraceService
-	Tiles        TileSource
+	// Dossiers answer an area's dossier and a code's decision page.
+	Dossiers registry.DossierService
+	Trace    registry.TraceService
+	Tiles    TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
 	// are refused).
 	Imports registry.ImportJobService
@@ -273,6 +275,11 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/inbox", s.handleInbox)
 	s.handle(r, get, "/api/v1/organisation", s.handleOrganisation)
 	s.handle(r, get, "/api/v1/seasonal-reports/missing", s.handleMissingReports)
+	s.handle(r, get, "/api/v1/growing-areas/{id}/plots", s.handleAreaPlots)
+	s.handle(r, get, "/api/v1/growing-areas/{id}/households.csv", s.handleHouseholdsCSV)
+	s.handle(r, get, "/api/v1/growing-areas/{id}/dossier.kml", s.handleDossierKML)
+	s.handle(r, get, "/print/growing-areas/{id}/households", s.handleHouseholdsPrint)
+	s.handle(r, get, "/print/codes/{code}", s.handleDecisionPrint)
 	s.handle(r, post, "/api/v1/codes/check", s.handleCodeCheck)
 
 	s.handle(r, post, "/api/v1/lots", s.handleLotCreate)

@@ -246,6 +246,7 @@ func (a *App) Handler() http.Handler {
 		Supervision:  postgres.NewSupervisionService(a.db),
 		Applications: apps,
 		WorkQueues:   apps,
+		Dossiers:     apps,
 		Trace:        a.traceService(),
 		Stories:      postgres.NewEPCISService(a.db),
 		Tiles:        a.tiles,

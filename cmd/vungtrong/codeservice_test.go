@@ -11,8 +11,13 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,6 +236,7 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 	if want := fmt.Sprintf("VN-DLOR-%04d", maxBefore+1); code != want {
 		t.Errorf("issued %s, want the next number after the demo's codes, %s", code, want)
 	}
+	a.checkDossier(officer, coop, area, code, "Vùng sầu riêng Ea Kly 12 hộ", 12)
 	pub := a.anonymous().do("GET", "/api/v1/codes/"+code, "")
 	if pub.status != 200 || pub.json(t)["valid_today"] != true {
 		t.Errorf("the public lookup of %s: %d %s", code, pub.status, pub.body)
@@ -320,4 +326,371 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 func jsonIDs(ids []int64) string {
 	b, _ := json.Marshal(ids)
 	return string(b)
+}
+
+// checkDossier checks what the dossier and the decision give: the KML and the CSV list the
+// area's plots; the public may not read them; the decision's print page, printed to PDF by
+// Chromium, keeps its Vietnamese text and its QR code opens the code's public lookup.
+func (a *testApp) checkDossier(officer, coop *client, area int64, code, name string, plots int) {
+	t := a.t
+	t.Helper()
+	base := fmt.Sprintf("/api/v1/growing-areas/%d", area)
+	kml := coop.do("GET", base+"/dossier.kml", "")
+	if kml.status != 200 || strings.Count(string(kml.body), "<Placemark>") != plots || !strings.Contains(string(kml.body), "<Polygon>") {
+		t.Errorf("the area's KML: %d, %d placemarks, want %d with polygons", kml.status, strings.Count(string(kml.body), "<Placemark>"), plots)
+	}
+	csvRes := officer.do("GET", base+"/households.csv", "")
+	if lines := strings.Count(strings.TrimSpace(string(csvRes.body)), "\n"); csvRes.status != 200 || lines != plots || !strings.Contains(string(csvRes.body), "Hộ thành viên 1") {
+		t.Errorf("the household list: %d, %d rows, want %d naming the households", csvRes.status, lines, plots)
+	}
+	for _, p := range []string{base + "/dossier.kml", base + "/households.csv", "/print/codes/" + code} {
+		if res := a.anonymous().do("GET", p, ""); res.status != 401 {
+			t.Errorf("%s anonymously: %d, want 401 (it names households)", p, res.status)
+		}
+	}
+	page := officer.do("GET", "/print/codes/"+code, "")
+	if page.status != 200 || !strings.Contains(string(page.body), code) {
+		t.Fatalf("the decision page: %d %s", page.status, page.body)
+	}
+	if os.Getenv("VUNGTRONG_SKIP_BROWSER") == "1" {
+		return
+	}
+	dir := t.TempDir()
+	html := filepath.Join(dir, "decision.html")
+	pdf := filepath.Join(dir, "decision.pdf")
+	if err := os.WriteFile(html, page.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+html).CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium printing the decision: %v\n%s", err, out)
+	}
+	raw, err := exec.Command("pdftotext", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	text := strings.Join(strings.Fields(string(raw)), " ") // lines wrap inside table cells
+	for _, want := range []string{"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "mã số vùng trồng", code, name, "Trung Quốc", "Hộ thành viên 12"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the printed decision lacks %q:\n%s", want, text)
+		}
+	}
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "200", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(pngs) == 0 {
+		t.Fatal("pdftoppm wrote no page")
+	}
+	if keep := os.Getenv("VUNGTRONG_KEEP_PRINT"); keep != "" {
+		_ = exec.Command("cp", append(append([]string{}, pngs...), pdf, keep)...).Run()
+	}
+	// zbarimg exits 4 for the pages with no code on them: what it read is what counts.
+	qr, _ := exec.Command("zbarimg", append([]string{"-q", "--raw"}, pngs...)...).Output()
+	if want := a.base + "/v/" + code; strings.TrimSpace(string(qr)) != want {
+		t.Errorf("the QR of the printed decision reads %q, want %q", strings.TrimSpace(string(qr)), want)
+	}
+}
+
+// codeServiceCounts is the rows the code service writes: what a refused request must leave.
+func (a *testApp) codeServiceCounts() string {
+	a.t.Helper()
+	var apps, events, atts, insp, photos, codes, codeEvents, areas int
+	if err := a.app.DB().Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM application), (SELECT count(*) FROM application_event),
+		(SELECT count(*) FROM application_attachment), (SELECT count(*) FROM inspection), (SELECT count(*) FROM inspection_photo),
+		(SELECT count(*) FROM market_code), (SELECT count(*) FROM market_code_event), (SELECT count(*) FROM growing_area)`).
+		Scan(&apps, &events, &atts, &insp, &photos, &codes, &codeEvents, &areas); err != nil {
+		a.t.Fatal(err)
+	}
+	return fmt.Sprintf("application %d, application_event %d, application_attachment %d, inspection %d, inspection_photo %d, market_code %d, market_code_event %d, growing_area %d",
+		apps, events, atts, insp, photos, codes, codeEvents, areas)
+}
+
+// inspected takes an application from submitted to inspected (pass) as officer.
+func inspected(t *testing.T, officer *client, app int64) {
+	t.Helper()
+	today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+	path := fmt.Sprintf("/api/v1/applications/%d", app)
+	for _, step := range []struct{ path, body string }{
+		{path + "/status", `{"status":"under_review"}`},
+		{path + "/status", fmt.Sprintf(`{"status":"inspection_scheduled","on":%q,"inspectors":["Lan"]}`, today)},
+		{path + "/inspection", fmt.Sprintf(`{"on":%q,"conclusion":"pass","checklist":{"farming_diary":"complete"}}`, today)},
+	} {
+		if res := officer.do("POST", step.path, step.body); res.status != 200 && res.status != 201 {
+			t.Fatalf("application %d, %s %s: %d %s", app, step.path, step.body, res.status, res.body)
+		}
+	}
+}
+
+// TestCodeServiceRefusals: each bad request is refused with a message that names the problem,
+// and changes nothing.
+func TestCodeServiceRefusals(t *testing.T) {
+	a := startApp(t, nil)
+	a.loadDemo()
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	officer := a.signInAs(demoOfficer, demoOfficerPassword)
+	stranger := a.officerClient("minh", "68")
+	plots, _ := a.memberPlots(coop, 4)
+	res := coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":"Vùng thử từ chối","plots":%s}`, jsonIDs(plots)))
+	if res.status != 201 {
+		t.Fatalf("the area: %d %s", res.status, res.body)
+	}
+	area := idOf(t, res.json(t), "id")
+	res = coop.do("POST", "/api/v1/applications", form01(area, "CN"))
+	if res.status != 201 {
+		t.Fatalf("the application: %d %s", res.status, res.body)
+	}
+	app := idOf(t, res.json(t), "application", "id")
+	path := fmt.Sprintf("/api/v1/applications/%d", app)
+	big := "%PDF-1.7\n" + strings.Repeat("x", 10<<20)
+	refuse := func(name string, c *client, method, p, body string, status int, want ...string) {
+		t.Helper()
+		before := a.codeServiceCounts()
+		var res response
+		if strings.HasPrefix(body, "--form:") {
+			kind, file, _ := strings.Cut(strings.TrimPrefix(body, "--form:"), ":")
+			b, ct := form(map[string]string{"kind": kind}, [3]string{"file", "tai-lieu.pdf", file})
+			res = c.do(method, p, b, "Content-Type", ct)
+		} else {
+			res = c.do(method, p, body)
+		}
+		if res.status != status {
+			t.Errorf("%s: %d %s, want %d", name, res.status, res.body, status)
+		}
+		msg := string(res.body)
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: %s, want it to say %q", name, msg, w)
+			}
+		}
+		if strings.Contains(msg, "_check") || strings.Contains(msg, "_key") || strings.Contains(msg, "_fkey") {
+			t.Errorf("%s: the answer names a constraint: %s", name, msg)
+		}
+		if after := a.codeServiceCounts(); after != before {
+			t.Errorf("%s changed the database: %s, then %s", name, before, after)
+		}
+	}
+	missing := strings.Replace(strings.Replace(form01(area, "US"), `"representative":"Nguyễn Văn Đại diện",`, "", 1), `"expected_output_t":42.5,`, "", 1)
+	refuse("an application missing required fields", coop, "POST", "/api/v1/applications", missing, 422, `"field":"representative"`, `"field":"expected_output_t"`, "is required")
+	refuse("a second open application for the market", coop, "POST", "/api/v1/applications", form01(area, "CN"), 409, "already has an open application")
+	refuse("an attachment over the limit", coop, "POST", path+"/attachments", "--form:diary:"+big, 413, "at most 10 MB")
+	refuse("an attachment that is not a PDF, JPEG or PNG", coop, "POST", path+"/attachments", "--form:certificate:<html>not a pdf</html>", 422, "not a PDF, JPEG or PNG file (by its content")
+	refuse("an attachment of no known kind", coop, "POST", path+"/attachments", "--form:selfie:"+testPDF, 422, "an attachment is diary")
+	refuse("approving an application never inspected", officer, "POST", path+"/decision", `{"decision":"approve","document":"1/QĐ"}`, 409, "once it has been inspected", `"allowed"`)
+	refuse("reviewing a draft", officer, "POST", path+"/status", `{"status":"under_review"}`, 409, "the application is draft and cannot become under_review", `"allowed":["submitted","withdrawn"]`)
+	if res := coop.do("POST", path+"/status", `{"status":"submitted"}`); res.status != 200 {
+		t.Fatalf("submitting: %d %s", res.status, res.body)
+	}
+	refuse("returning an application without saying why", officer, "POST", path+"/status", `{"status":"returned"}`, 422, "say what the registrant must change")
+	refuse("an officer of another province reviewing", stranger, "POST", path+"/status", `{"status":"under_review"}`, 403, "outside your jurisdiction")
+	refuse("an officer of another province reading", stranger, "GET", path, "", 403, "outside your jurisdiction")
+	refuse("the cooperative reviewing its own application", coop, "POST", path+"/status", `{"status":"under_review"}`, 403, "only an officer of province 66")
+	today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+	for _, step := range []string{`{"status":"under_review"}`, fmt.Sprintf(`{"status":"inspection_scheduled","on":%q,"inspectors":["Lan"]}`, today)} {
+		if res := officer.do("POST", path+"/status", step); res.status != 200 {
+			t.Fatalf("%s: %d %s", step, res.status, res.body)
+		}
+	}
+	b, ct := form(map[string]string{"inspection": fmt.Sprintf(`{"on":%q,"conclusion":"pass"}`, today), "photos": `[{"taken_at":"2026-01-02T03:04:05Z","lon":108.3,"lat":12.7}]`},
+		[3]string{"photo", "anh.jpg", "<svg>not a photo</svg>"})
+	before := a.codeServiceCounts()
+	if res := officer.do("POST", path+"/inspection", b, "Content-Type", ct); res.status != 422 || !strings.Contains(res.errorMessage(), "photo 1 is not a JPEG or PNG image") {
+		t.Errorf("a photo that is not an image: %d %s", res.status, res.body)
+	}
+	refuse("a conditional conclusion without its reasons", officer, "POST", path+"/inspection", fmt.Sprintf(`{"on":%q,"conclusion":"conditional"}`, today), 422, "says why")
+	if after := a.codeServiceCounts(); after != before {
+		t.Errorf("a refused inspection changed the database: %s, then %s", before, after)
+	}
+	if res := officer.do("POST", path+"/inspection", fmt.Sprintf(`{"on":%q,"conclusion":"pass"}`, today)); res.status != 201 {
+		t.Fatalf("the inspection: %d %s", res.status, res.body)
+	}
+	refuse("an officer of another province approving", stranger, "POST", path+"/decision", `{"decision":"approve","document":"1/QĐ"}`, 403, "outside your jurisdiction")
+	refuse("valid_to before valid_from", officer, "POST", path+"/decision", `{"decision":"approve","document":"1/QĐ","valid_from":"2027-03-01","valid_to":"2027-01-31"}`, 422,
+		"valid to 2027-01-31, before it is valid from 2027-03-01")
+	refuse("approving without the document", officer, "POST", path+"/decision", `{"decision":"approve"}`, 422, "approving document")
+	refuse("rejecting without reasons", officer, "POST", path+"/decision", `{"decision":"reject"}`, 422, "gives its reasons")
+	refuse("a second inspection of an inspected application", officer, "POST", path+"/inspection", fmt.Sprintf(`{"on":%q,"conclusion":"pass"}`, today), 409, "the application is inspected")
+
+	// The growing-area rules have their own test (TestCooperativeFormsAGrowingArea); rejected
+	// with its reasons, the application ends there.
+	if res := officer.do("POST", path+"/decision", `{"decision":"reject","reasons":["Nhật ký canh tác không đầy đủ"]}`); res.status != 200 || !strings.Contains(string(res.body), "Nhật ký canh tác không đầy đủ") {
+		t.Errorf("rejecting: %d %s", res.status, res.body)
+	}
+	refuse("approving a rejected application", officer, "POST", path+"/decision", `{"decision":"approve","document":"1/QĐ"}`, 409, "the application is rejected")
+}
+
+// TestConcurrentApprovals: 20 approvals at once in one province issue 20 distinct, consecutive
+// numbers; two officers approving the same application at once issue one code.
+func TestConcurrentApprovals(t *testing.T) {
+	// Requests wait for a connection rather than hear "busy": the test is of the database.
+	a := startApp(t, func(c *Config) { c.HTTP.BusyWait = 30 * time.Second })
+	a.loadDemo()
+	ctx := context.Background()
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	officers := []*client{a.signInAs(demoOfficer, demoOfficerPassword), a.officerClient("lan", "66")}
+	// 21 cassava areas (an annual crop: 0.1 ha is enough), one plot each.
+	var coopID int64
+	var commune string
+	a.app.DB().Pool.QueryRow(ctx, `SELECT p.id, (SELECT pl.commune_code FROM plot pl JOIN producer m ON m.id = pl.producer_id
+		WHERE m.cooperative_id = p.id AND pl.commune_code IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1)
+		FROM app_user u JOIN producer p ON p.id = u.producer_id WHERE u.username = $1`, demoCoop).Scan(&coopID, &commune)
+	x, y := a.emptySpot(commune)
+	var apps []int64
+	for i := range 21 {
+		dx, dy := float64(i%5)*0.0004, float64(i/5)*0.0004
+		sq := polygonJSON(orb.Point{x + dx, y + dy}, orb.Point{x + dx + 0.0004, y + dy}, orb.Point{x + dx + 0.0004, y + dy + 0.0004}, orb.Point{x + dx, y + dy + 0.0004})
+		res := coop.do("POST", "/api/v1/plots", plotBody(sq, fmt.Sprintf(`{"crop":"cassava","producer":{"name":"Hộ trồng sắn %d"}}`, i+1)))
+		if res.status != 201 {
+			t.Fatalf("plot %d: %d %s", i, res.status, res.body)
+		}
+		res = coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":"Vùng sắn %d","plots":[%d]}`, i+1, decode[plotAnswer](t, res).ID))
+		if res.status != 201 {
+			t.Fatalf("area %d: %d %s", i, res.status, res.body)
+		}
+		body := strings.NewReplacer(`"crop":"durian","varieties":["Ri6","Monthong"]`, `"crop":"cassava","varieties":["KM94"]`).Replace(form01(idOf(t, res.json(t), "id"), "CN"))
+		res = coop.do("POST", "/api/v1/applications", body)
+		if res.status != 201 {
+			t.Fatalf("application %d: %d %s", i, res.status, res.body)
+		}
+		app := idOf(t, res.json(t), "application", "id")
+		if res := coop.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", app), `{"status":"submitted"}`); res.status != 200 {
+			t.Fatalf("submitting %d: %d %s", app, res.status, res.body)
+		}
+		inspected(t, officers[0], app)
+		apps = append(apps, app)
+	}
+	approve := func(c *client, app int64) response {
+		return c.do("POST", fmt.Sprintf("/api/v1/applications/%d/decision", app), fmt.Sprintf(`{"decision":"approve","document":"%d/QĐ-TTBVTV"}`, app))
+	}
+	var wg sync.WaitGroup
+	results := make([]response, 22)
+	for i, app := range apps[:20] {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = approve(officers[i%2], app) }()
+	}
+	// The 21st, approved by both officers at once.
+	for i := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[20+i] = approve(officers[i], apps[20]) }()
+	}
+	wg.Wait()
+	var seqs []int
+	for i, res := range results[:20] {
+		if res.status != 201 {
+			t.Fatalf("approval %d: %d %s", i, res.status, res.body)
+		}
+	}
+	rows, err := a.app.DB().Pool.Query(ctx, `SELECT code_sequence FROM market_code WHERE application_id = ANY ($1) ORDER BY code_sequence`, apps[:20])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n int
+		rows.Scan(&n)
+		seqs = append(seqs, n)
+	}
+	rows.Close()
+	if len(seqs) != 20 {
+		t.Fatalf("%d codes for 20 approvals", len(seqs))
+	}
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] != seqs[i-1]+1 {
+			t.Errorf("sequence numbers %v are not distinct and consecutive", seqs)
+			break
+		}
+	}
+	t.Logf("20 concurrent approvals issued VN-DLOR-%04d to VN-DLOR-%04d", seqs[0], seqs[19])
+	statuses := []int{results[20].status, results[21].status}
+	slices.Sort(statuses)
+	var codes int
+	a.app.DB().Pool.QueryRow(ctx, `SELECT count(*) FROM market_code WHERE application_id = $1`, apps[20]).Scan(&codes)
+	if fmt.Sprint(statuses) != "[201 409]" || codes != 1 {
+		t.Errorf("two officers approving one application: %v, %d codes; want one 201 and one 409, one code", statuses, codes)
+	}
+	for _, res := range results[20:] {
+		if res.status == 409 && !strings.Contains(res.errorMessage(), "already approved: code VN-DLOR-") {
+			t.Errorf("the second approval says %s, want that the code was already issued", res.errorMessage())
+		}
+	}
+	// A number is never reused: a revoked code keeps its number, the next approval takes a new one.
+	var last int
+	a.app.DB().Pool.QueryRow(ctx, `SELECT max(code_sequence) FROM market_code WHERE code_province = 'DL' AND code_kind = 'OR'`).Scan(&last)
+	var lastCode string
+	a.app.DB().Pool.QueryRow(ctx, `SELECT code FROM market_code WHERE code_sequence = $1 AND code_province = 'DL'`, last).Scan(&lastCode)
+	if res := officers[0].do("POST", "/api/v1/codes/"+lastCode+"/status", `{"status":"revoked","note":"thử"}`); res.status != 200 {
+		t.Fatalf("revoking %s: %d %s", lastCode, res.status, res.body)
+	}
+	var next int
+	a.app.DB().Pool.QueryRow(ctx, `SELECT last FROM code_sequence WHERE province_code = '66' AND kind = 'OR'`).Scan(&next)
+	if next != last {
+		t.Errorf("code_sequence says %d after issuing %d", next, last)
+	}
+}
+
+// TestInboxCountsAreTheDatabase: the officer's inbox counts what the database holds for their
+// jurisdiction, and nothing of another province.
+func TestInboxCountsAreTheDatabase(t *testing.T) {
+	a := startApp(t, nil)
+	a.loadDemo()
+	ctx := context.Background()
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	officer := a.signInAs(demoOfficer, demoOfficerPassword)
+	plots, _ := a.memberPlots(coop, 8)
+	for i, part := range [][]int64{plots[:4], plots[4:]} {
+		res := coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":"Vùng hộp thư %d","plots":%s}`, i+1, jsonIDs(part)))
+		if res.status != 201 {
+			t.Fatalf("area: %d %s", res.status, res.body)
+		}
+		res = coop.do("POST", "/api/v1/applications", form01(idOf(t, res.json(t), "id"), "CN"))
+		if res.status != 201 {
+			t.Fatalf("application: %d %s", res.status, res.body)
+		}
+		app := idOf(t, res.json(t), "application", "id")
+		coop.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", app), `{"status":"submitted"}`)
+		if i == 1 {
+			today := time.Now().In(time.FixedZone("ICT", 7*3600)).Format(time.DateOnly)
+			officer.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", app), `{"status":"under_review"}`)
+			officer.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", app), fmt.Sprintf(`{"status":"inspection_scheduled","on":%q,"inspectors":["Lan"]}`, today))
+		}
+	}
+	// A code of the demo expiring within 60 days, another overdue for supervision.
+	db := a.app.DB().Pool
+	db.Exec(ctx, `UPDATE market_code SET valid_to = vn_today() + 30 WHERE id = (SELECT id FROM market_code WHERE province_code = '66' AND status = 'active' ORDER BY id LIMIT 1)`)
+	res := officer.do("GET", "/api/v1/inbox", "")
+	if res.status != 200 {
+		t.Fatalf("inbox: %d %s", res.status, res.body)
+	}
+	var inbox struct {
+		Counts map[string]int `json:"counts"`
+	}
+	_ = json.Unmarshal(res.body, &inbox)
+	want := map[string]int{}
+	q := func(key, sql string) {
+		var n int
+		if err := db.QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		want[key] = n
+	}
+	q("review", `SELECT count(*) FROM application WHERE province_code = '66' AND status IN ('submitted', 'under_review')`)
+	q("inspections", `SELECT count(*) FROM application WHERE province_code = '66' AND status = 'inspection_scheduled'`)
+	q("expiring", `SELECT count(*) FROM market_code WHERE province_code = '66' AND code_status(status, valid_to) = 'active' AND valid_to <= vn_today() + 60`)
+	q("overdue", `SELECT count(*) FROM market_code m WHERE m.province_code = '66' AND code_status(m.status, m.valid_to) = 'active'
+		AND (greatest((SELECT max(i.inspected_on) FROM inspection i WHERE i.market_code_id = m.id OR i.growing_area_id = m.growing_area_id OR i.packing_house_id = m.packing_house_id), m.valid_from)
+		     + make_interval(months => m.supervision_months))::date < vn_today()`)
+	q("reports_missing", `SELECT count(*) FROM market_code m JOIN growing_area g ON g.id = m.growing_area_id WHERE m.province_code = '66'
+		AND code_status(m.status, m.valid_to) = 'active' AND m.market <> 'VN'
+		AND NOT EXISTS (SELECT 1 FROM seasonal_report r WHERE r.growing_area_id = g.id AND r.season = to_char(vn_today(), 'YYYY') AND (r.market = m.market OR r.market IS NULL))`)
+	if fmt.Sprint(inbox.Counts) != fmt.Sprint(want) {
+		t.Errorf("inbox counts %v, the database holds %v", inbox.Counts, want)
+	}
+	if want["review"] != 1 || want["inspections"] != 1 || want["expiring"] < 1 {
+		t.Errorf("the test's own work is not all there: %v", want)
+	}
+	// An officer of another province sees none of it.
+	res = a.officerClient("minh", "68").do("GET", "/api/v1/inbox", "")
+	_ = json.Unmarshal(res.body, &inbox)
+	if inbox.Counts["review"] != 0 || inbox.Counts["inspections"] != 0 {
+		t.Errorf("an officer of province 68 sees %v", inbox.Counts)
+	}
 }

@@ -93,9 +93,18 @@ func (s *ApplicationService) lock(ctx context.Context, tx pgx.Tx, id int64) (app
 		return r, err
 	}
 	if !canSeeApp(ctx, r) {
-		return r, registry.Errorf(registry.ENOTFOUND, "application %d not found", id)
+		return r, unseen(ctx, r)
 	}
 	return r, nil
+}
+
+// unseen is the answer to a caller who may not see application r: an officer hears that it
+// lies outside their jurisdiction, anyone else that it does not exist.
+func unseen(ctx context.Context, r appRow) error {
+	if a, _ := registry.ActorFromContext(ctx); a.Role == registry.RoleOfficer {
+		return registry.Errorf(registry.EFORBIDDEN, "application %d is in province %s, outside your jurisdiction (%s)", r.id, r.province, jurisdictionOf(a))
+	}
+	return registry.Errorf(registry.ENOTFOUND, "application %d not found", r.id)
 }
 
 // isRegistrant says whether the caller speaks for the application's registrant.
@@ -151,7 +160,6 @@ func checkForm(f *registry.ApplicationForm, house bool, crops []string) []regist
 			bad("crop", "crop %q is not grown in this area (its crops: %s)", *f.Crop, strings.Join(crops, ", "))
 		}
 		need("varieties", f.Varieties == nil || len(*f.Varieties) == 0, "the varieties grown, such as [\"Ri6\", \"Monthong\"]")
-		need("tree_age_years", f.TreeAgeYears == nil, "the trees' age in years")
 		need("expected_harvest_from", f.ExpectedHarvestFrom == nil, "the month the harvest starts, 1 to 12")
 		need("expected_harvest_to", f.ExpectedHarvestTo == nil, "the month the harvest ends, 1 to 12")
 		need("expected_output_t", f.ExpectedOutputT == nil, "the expected output in tonnes")

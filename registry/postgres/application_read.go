@@ -64,10 +64,12 @@ func (s *ApplicationService) Application(ctx context.Context, id int64) (*regist
 	a, _ := registry.ActorFromContext(ctx)
 	q := s.db.Pool
 	r, err := scanApp(q.QueryRow(ctx, appLockSQL, id))
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && !canSeeApp(ctx, r)) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, registry.Errorf(registry.ENOTFOUND, "application %d not found", id)
 	} else if err != nil {
 		return nil, err
+	} else if !canSeeApp(ctx, r) {
+		return nil, unseen(ctx, r)
 	}
 	app, err := scanApplication(q.QueryRow(ctx, `SELECT `+appColumns+appFrom+` WHERE a.id = $1`, id))
 	if err != nil {
