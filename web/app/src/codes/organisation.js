@@ -62,7 +62,7 @@ export function organisationView() {
           el('td', { text: marketName(c.market) }),
           el('td', {}, codeBadge(c.status)),
           el('td', { class: 'validity', text: c.valid_to ? t('org.validRange', { from: day(c.valid_from), to: day(c.valid_to) }) : c.valid_from ? t('org.validFrom', { from: day(c.valid_from) }) : '' }),
-          el('td', { text: areaName.get(c.growing_area_id) || '' })))));
+          el('td', { text: c.place || areaName.get(c.growing_area_id) || '' })))));
       }
 
       if (r.reports_due?.length) {
