@@ -118,21 +118,26 @@ function actionsBox(r) {
     b.addEventListener('click', run(b, () => status({ status: 'under_review' })));
     box.append(b);
   }
-  if (allowed.includes('inspection_scheduled')) {
-    any = true;
-    const me = (session()?.user?.display_name || '').replace(/\s*\(.*\)$/, '');
-    const f = el('form', { class: 'stack action schedule' },
-      el('h4', { text: t('review.schedule') }),
-      el('div', { class: 'pair' },
-        el('label', { class: 'field' }, el('span', { text: t('review.scheduleOn') }), el('input', { name: 'on', type: 'date', required: true, value: today() })),
-        el('label', { class: 'field' }, el('span', { text: t('review.inspectors') }), el('input', { name: 'inspectors', autocomplete: 'off', value: me }))),
-      el('button', { type: 'submit', class: 'primary schedule-inspection', text: t('review.schedule') }));
-    f.addEventListener('submit', run(f.querySelector('button'), () => status({ status: 'inspection_scheduled', on: f.elements.on.value, inspectors: split(f.elements.inspectors.value) })));
-    box.append(f);
-  }
   if (a.status === 'inspection_scheduled' && isOfficer()) {
     any = true;
     box.append(el('button', { type: 'button', class: 'primary record-inspection', text: t('review.record'), onclick: () => go(inspectionView(a)) }));
+  }
+  if (allowed.includes('inspection_scheduled')) {
+    any = true;
+    // Scheduling again (a new date) is a second thought: folded away once a date is set.
+    const again = a.status === 'inspection_scheduled';
+    const me = (session()?.user?.display_name || '').replace(/\s*\(.*\)$/, '');
+    const fields = [
+      el('div', { class: 'pair' },
+        el('label', { class: 'field' }, el('span', { text: t('review.scheduleOn') }), el('input', { name: 'on', type: 'date', required: true, value: a.inspection_on || today() })),
+        el('label', { class: 'field' }, el('span', { text: t('review.inspectors') }), el('input', { name: 'inspectors', autocomplete: 'off', value: (a.inspectors || []).length ? a.inspectors.join(', ') : me }))),
+      el('button', { type: 'submit', class: again ? 'schedule-inspection' : 'primary schedule-inspection', text: t(again ? 'review.reschedule' : 'review.schedule') }),
+    ];
+    const f = again
+      ? el('form', { class: 'stack action schedule' }, el('details', {}, el('summary', { text: t('review.reschedule') }), ...fields))
+      : el('form', { class: 'stack action schedule' }, el('h4', { text: t('review.schedule') }), ...fields);
+    f.addEventListener('submit', run(f.querySelector('button[type=submit]'), () => status({ status: 'inspection_scheduled', on: f.elements.on.value, inspectors: split(f.elements.inspectors.value) })));
+    box.append(f);
   }
   if (allowed.includes('approved')) {
     any = true;
