@@ -112,12 +112,13 @@ ALTER TABLE market_code
     ADD COLUMN confirmed_list_date date,
     ADD COLUMN confirmed_reference text;
 
--- Packing houses pack an area's produce from a date, and until a date.
+-- Packing houses pack an area's produce from a date, and until a date (NULL: a link registered
+-- before links had dates holds from the start; one without valid_to holds on).
 ALTER TABLE packing_house_growing_area
-    ADD COLUMN valid_from date NOT NULL DEFAULT CURRENT_DATE,
+    ADD COLUMN valid_from date,
     ADD COLUMN valid_to   date;
 ALTER TABLE packing_house_growing_area ADD CONSTRAINT packing_house_growing_area_dates_check
-    CHECK (valid_to IS NULL OR valid_to >= valid_from);
+    CHECK (valid_to IS NULL OR valid_from IS NULL OR valid_to >= valid_from);
 
 -- Seasonal reports: when the actual output was reported.
 ALTER TABLE seasonal_report ADD COLUMN actual_reported_at timestamptz;

@@ -92,8 +92,10 @@ type Services struct {
 	WorkQueues   registry.WorkQueueService
 	// Dossiers answer an area's dossier and a code's decision page.
 	Dossiers registry.DossierService
-	Trace    registry.TraceService
-	Tiles    TileSource
+	// Procedure holds province letters, export steps, seasonal reports and packing houses.
+	Procedure registry.ProcedureService
+	Trace     registry.TraceService
+	Tiles     TileSource
 	// Imports run the imports of uploaded survey files, Uploads keeps the files (nil: uploads
 	// are refused).
 	Imports registry.ImportJobService
@@ -280,6 +282,16 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/growing-areas/{id}/dossier.kml", s.handleDossierKML)
 	s.handle(r, get, "/print/growing-areas/{id}/households", s.handleHouseholdsPrint)
 	s.handle(r, get, "/print/codes/{code}", s.handleDecisionPrint)
+	s.handle(r, put, "/api/v1/growing-areas/{id}/plots", s.handleAreaPlotsSet)
+	s.handle(r, post, "/api/v1/growing-areas/{id}/seasonal-reports", s.handleSeasonalReportCreate)
+	s.handle(r, get, "/api/v1/growing-areas/{id}/seasonal-reports", s.handleSeasonalReports)
+	s.handle(r, patch, "/api/v1/seasonal-reports/{id}", s.handleSeasonalReportPatch)
+	s.handle(r, post, "/api/v1/codes/{code}/market-steps", s.handleMarketStep)
+	s.handle(r, get, "/api/v1/province-letters", s.handleProvinceLetters)
+	s.handle(r, put, "/api/v1/province-letters/{province}", s.handleProvinceLettersSet)
+	s.handle(r, post, "/api/v1/packing-houses", s.handlePackingHouseCreate)
+	s.handle(r, patch, "/api/v1/packing-houses/{id}", s.handlePackingHousePatch)
+	s.handle(r, put, "/api/v1/packing-houses/{id}/growing-areas/{area}", s.handlePackingLink)
 	s.handle(r, post, "/api/v1/codes/check", s.handleCodeCheck)
 
 	s.handle(r, post, "/api/v1/lots", s.handleLotCreate)

@@ -247,6 +247,7 @@ func (a *App) Handler() http.Handler {
 		Applications: apps,
 		WorkQueues:   apps,
 		Dossiers:     apps,
+		Procedure:    postgres.NewProcedureService(a.db),
 		Trace:        a.traceService(),
 		Stories:      postgres.NewEPCISService(a.db),
 		Tiles:        a.tiles,

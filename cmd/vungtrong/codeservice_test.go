@@ -694,3 +694,154 @@ func TestInboxCountsAreTheDatabase(t *testing.T) {
 		t.Errorf("an officer of province 68 sees %v", inbox.Counts)
 	}
 }
+
+// TestCodeProcedure: province letters an admin changes, the export market's two steps, seasonal
+// reports and the missing list, packing houses with dated links, and an area's plots changed;
+// each refusal names its problem and changes nothing.
+func TestCodeProcedure(t *testing.T) {
+	a := startApp(t, nil)
+	a.loadDemo()
+	ctx := context.Background()
+	db := a.app.DB().Pool
+	ps := a.people()
+	admin := a.tokenClient(ps, "admin")
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	officer := a.signInAs(demoOfficer, demoOfficerPassword)
+	const code = "VN-DLOR-0321"
+	var area int64
+	db.QueryRow(ctx, `SELECT growing_area_id FROM market_code WHERE code = $1`, code).Scan(&area)
+	counts := func() string {
+		var n [6]int
+		db.QueryRow(ctx, `SELECT (SELECT count(*) FROM seasonal_report), (SELECT count(*) FROM packing_house), (SELECT count(*) FROM packing_house_growing_area),
+			(SELECT count(*) FROM growing_area_plot), (SELECT count(*) FROM province_letters WHERE letters = 'DL'), (SELECT count(*) FROM market_code WHERE proposed_on IS NOT NULL)`).
+			Scan(&n[0], &n[1], &n[2], &n[3], &n[4], &n[5])
+		return fmt.Sprint(n)
+	}
+	refuse := func(name string, c *client, method, path, body string, status int, want string) {
+		t.Helper()
+		before := counts()
+		res := c.do(method, path, body)
+		if res.status != status || !strings.Contains(string(res.body), want) {
+			t.Errorf("%s: %d %s, want %d saying %q", name, res.status, res.body, status, want)
+		}
+		if after := counts(); after != before {
+			t.Errorf("%s changed the database: %s, then %s", name, before, after)
+		}
+	}
+
+	// Province letters: data an admin changes, never two provinces with the same.
+	res := officer.do("GET", "/api/v1/province-letters", "")
+	if res.status != 200 || !strings.Contains(string(res.body), `"province_code":"66","name":"Tỉnh Đắk Lắk","letters":"DL"`) {
+		t.Errorf("the province letters: %d %.300s", res.status, res.body)
+	}
+	refuse("an officer changing the letters", officer, "PUT", "/api/v1/province-letters/66", `{"letters":"DK"}`, 403, "")
+	refuse("letters of another province", admin, "PUT", "/api/v1/province-letters/66", `{"letters":"LD"}`, 409, "belong to province 68")
+	refuse("letters that are not two letters", admin, "PUT", "/api/v1/province-letters/66", `{"letters":"D1"}`, 422, "two capital letters")
+
+	// The export market's two steps, in their order.
+	today := time.Now().In(time.FixedZone("ICT", 7*3600))
+	refuse("confirmed before proposed", officer, "POST", "/api/v1/codes/"+code+"/market-steps", fmt.Sprintf(`{"step":"confirmed","on":%q,"list_date":%q}`, today.Format(time.DateOnly), today.Format(time.DateOnly)), 409, "never proposed")
+	refuse("a step in the future", officer, "POST", "/api/v1/codes/"+code+"/market-steps", fmt.Sprintf(`{"step":"proposed","on":%q,"document":"12/BVTV-KD"}`, today.AddDate(0, 0, 3).Format(time.DateOnly)), 422, "after today")
+	if res := officer.do("POST", "/api/v1/codes/"+code+"/market-steps", fmt.Sprintf(`{"step":"proposed","on":%q,"document":"12/BVTV-KD"}`, today.AddDate(0, 0, -20).Format(time.DateOnly))); res.status != 200 {
+		t.Fatalf("proposed: %d %s", res.status, res.body)
+	}
+	res = officer.do("POST", "/api/v1/codes/"+code+"/market-steps", fmt.Sprintf(`{"step":"confirmed","on":%q,"list_date":%q,"reference":"GACC list"}`, today.Format(time.DateOnly), today.AddDate(0, 0, -2).Format(time.DateOnly)))
+	if res.status != 200 || !strings.Contains(string(res.body), `"confirmed_list_date":"`+today.AddDate(0, 0, -2).Format(time.DateOnly)) {
+		t.Errorf("confirmed: %d %s", res.status, res.body)
+	}
+
+	// Seasonal reports: missing until filed.
+	missing := func() bool {
+		res := officer.do("GET", "/api/v1/seasonal-reports/missing", "")
+		return strings.Contains(string(res.body), `"code":"`+code+`"`)
+	}
+	if !missing() {
+		t.Errorf("%s has no report for %d and is not listed missing", code, today.Year())
+	}
+	season := fmt.Sprint(today.Year())
+	reports := fmt.Sprintf("/api/v1/growing-areas/%d/seasonal-reports", area)
+	refuse("a report of a crop the area does not grow", coop, "POST", reports, fmt.Sprintf(`{"season":%q,"crop":"rice","market":"CN"}`, season), 422, "is not grown in")
+	refuse("a report larger than the area", coop, "POST", reports, fmt.Sprintf(`{"season":%q,"crop":"durian","market":"CN","area_ha":99999}`, season), 422, "at most the area's")
+	refuse("a harvest ending before it starts", coop, "POST", reports, fmt.Sprintf(`{"season":%q,"crop":"durian","market":"CN","expected_harvest_from":"%s-06-01","expected_harvest_to":"%s-05-01"}`, season, season, season), 422, "before it starts")
+	res = coop.do("POST", reports, fmt.Sprintf(`{"season":%q,"crop":"sầu riêng","variety":"Ri6","area_ha":1.5,"standard":"VietGAP","market":"CN","expected_output_t":30,"expected_harvest_from":"%s-05-15","expected_harvest_to":"%s-08-31"}`, season, season, season))
+	if res.status != 201 {
+		t.Fatalf("filing the report: %d %s", res.status, res.body)
+	}
+	report := idOf(t, res.json(t), "id")
+	if missing() {
+		t.Errorf("%s is still listed missing after its report", code)
+	}
+	if res := coop.do("PATCH", fmt.Sprintf("/api/v1/seasonal-reports/%d", report), `{"actual_output_t":28.4}`); res.status != 200 {
+		t.Errorf("the actual output: %d %s", res.status, res.body)
+	}
+
+	// A packing house, linked to the area for some days.
+	var lon, lat float64
+	db.QueryRow(ctx, `SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Transform(footprint_3857, 4326)) c FROM growing_area WHERE id = $1) s`, area).Scan(&lon, &lat)
+	res = officer.do("POST", "/api/v1/packing-houses", fmt.Sprintf(`{"name":"Cơ sở đóng gói Thử","address":"Km 5","location":[%f,%f],"capacity_tpd":40}`, lon, lat))
+	if res.status != 201 {
+		t.Fatalf("the packing house: %d %s", res.status, res.body)
+	}
+	house := idOf(t, res.json(t), "id")
+	link := fmt.Sprintf("/api/v1/packing-houses/%d/growing-areas/%d", house, area)
+	refuse("a link ending before it starts", officer, "PUT", link, `{"valid_from":"2026-06-01","valid_to":"2026-05-01"}`, 422, "before it starts")
+	refuse("the cooperative linking a house", coop, "PUT", link, `{"valid_from":"2026-06-01"}`, 403, "")
+	listed := func() bool {
+		res := a.anonymous().do("GET", fmt.Sprintf("/api/v1/growing-areas/%d", area), "")
+		return strings.Contains(string(res.body), "Cơ sở đóng gói Thử")
+	}
+	if res := officer.do("PUT", link, fmt.Sprintf(`{"valid_from":%q}`, today.AddDate(0, -1, 0).Format(time.DateOnly))); res.status != 200 {
+		t.Fatalf("linking: %d %s", res.status, res.body)
+	}
+	if !listed() {
+		t.Errorf("the area's public view does not list the linked packing house")
+	}
+	if res := officer.do("PUT", link, fmt.Sprintf(`{"valid_from":%q,"valid_to":%q}`, today.AddDate(0, -1, 0).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly))); res.status != 200 {
+		t.Fatalf("ending the link: %d %s", res.status, res.body)
+	}
+	if listed() {
+		t.Errorf("a link that ended yesterday still shows")
+	}
+
+	// The area's plots changed: one leaves, a new member's joins; a stranger's is refused.
+	var current []int64
+	rows, _ := db.Query(ctx, `SELECT plot_id FROM growing_area_plot WHERE growing_area_id = $1 AND removed_at IS NULL ORDER BY plot_id`, area)
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		current = append(current, id)
+	}
+	rows.Close()
+	newPlots, _ := a.memberPlots(coop, 1)
+	var stranger int64
+	db.QueryRow(ctx, `SELECT p.id FROM plot p JOIN producer o ON o.id = p.producer_id JOIN app_user u ON u.username = $1
+		WHERE o.cooperative_id IS NOT NULL AND o.cooperative_id <> u.producer_id AND p.deleted_at IS NULL ORDER BY p.id LIMIT 1`, demoCoop).Scan(&stranger)
+	path := fmt.Sprintf("/api/v1/growing-areas/%d/plots", area)
+	refuse("a stranger's plot", coop, "PUT", path, fmt.Sprintf(`{"plots":%s}`, jsonIDs(append(slices.Clone(current), stranger))), 422, fmt.Sprintf("plot %d is not a plot of", stranger))
+	next := append(slices.Clone(current[1:]), newPlots[0])
+	if res := coop.do("PUT", path, fmt.Sprintf(`{"plots":%s}`, jsonIDs(next))); res.status != 200 {
+		t.Fatalf("changing the plots: %d %s", res.status, res.body)
+	}
+	var now []int64
+	rows, _ = db.Query(ctx, `SELECT plot_id FROM growing_area_plot WHERE growing_area_id = $1 AND removed_at IS NULL ORDER BY plot_id`, area)
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		now = append(now, id)
+	}
+	rows.Close()
+	slices.Sort(next)
+	var left int
+	db.QueryRow(ctx, `SELECT count(*) FROM growing_area_plot WHERE growing_area_id = $1 AND plot_id = $2 AND removed_at IS NOT NULL`, area, current[0]).Scan(&left)
+	if fmt.Sprint(now) != fmt.Sprint(next) || left != 1 {
+		t.Errorf("the area holds %v (plot %d's membership ended: %d), want %v", now, current[0], left, next)
+	}
+
+	// The new letters name the next code; issued codes keep theirs.
+	if res := admin.do("PUT", "/api/v1/province-letters/66", `{"letters":"DK"}`); res.status != 200 {
+		t.Fatalf("changing the letters: %d %s", res.status, res.body)
+	}
+	if c := a.anonymous().do("GET", "/api/v1/codes/"+code, ""); c.status != 200 {
+		t.Errorf("%s after the letters changed: %d", code, c.status)
+	}
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,6 +31,32 @@ const maxAreaPlots = 5000
 
 // CreateGrowingArea implements registry.GrowingAreaService.
 func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry.GrowingAreaRequest) (int64, error) {
+	return s.saveArea(ctx, req, 0)
+}
+
+// SetAreaPlots gives growing area id the plots, under the rules an area is formed by: plots
+// it no longer holds leave it (their membership ends), new ones join.
+func (s *GrowingAreaService) SetAreaPlots(ctx context.Context, id int64, plots []int64) error {
+	var name string
+	var registrant *int64
+	err := s.db.Pool.QueryRow(ctx, `SELECT name, registrant_id FROM growing_area WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&name, &registrant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return registry.Errorf(registry.ENOTFOUND, "growing area %d not found", id)
+	} else if err != nil {
+		return err
+	}
+	if registrant == nil {
+		return registry.Invalid([]registry.Detail{{Field: "registrant_id", Message: fmt.Sprintf("growing area %d has no registrant: an officer names one first", id)}})
+	}
+	if a, _ := registry.ActorFromContext(ctx); a.Role == registry.RoleCooperative && (a.ProducerID == nil || *a.ProducerID != *registrant) {
+		return registry.Errorf(registry.EFORBIDDEN, "growing area %d (%s) is another registrant's: a cooperative changes its own areas", id, name)
+	}
+	_, err = s.saveArea(ctx, registry.GrowingAreaRequest{Name: name, RegistrantID: registrant, PlotIDs: plots}, id)
+	return err
+}
+
+// saveArea forms a growing area (editing 0) or gives area editing its plots.
+func (s *GrowingAreaService) saveArea(ctx context.Context, req registry.GrowingAreaRequest, editing int64) (int64, error) {
 	a, _ := registry.ActorFromContext(ctx)
 	req.Name = vntext.Clean(req.Name)
 	var details []registry.Detail
@@ -38,7 +65,7 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 	}
 	switch a.Role {
 	case registry.RoleCooperative:
-		if req.RegistrantID != nil && (a.ProducerID == nil || *req.RegistrantID != *a.ProducerID) {
+		if editing == 0 && req.RegistrantID != nil && (a.ProducerID == nil || *req.RegistrantID != *a.ProducerID) {
 			return 0, registry.Errorf(registry.EFORBIDDEN, "a cooperative registers its own growing areas: leave registrant_id out")
 		}
 		req.RegistrantID = a.ProducerID
@@ -113,6 +140,7 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 			problems = append(problems, registry.Detail{Field: "plots", Message: fmt.Sprintf(format, args...)})
 		}
 		provinces := map[string][]int64{}
+		keptIDs := []int64{}
 		crops := map[string]float64{}
 		communeHa := map[string]float64{}
 		total := 0.0
@@ -122,11 +150,16 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 				problem("plot %d does not exist (or was deleted)", pid)
 				continue
 			}
-			if m.inArea != nil {
+			if m.inArea != nil && *m.inArea != editing {
 				problem("plot %d is already in growing area %d (%s): a plot belongs to one growing area at a time", pid, *m.inArea, m.inAreaName)
 			}
 			member := (m.owner != nil && *m.owner == *req.RegistrantID) || (m.coop != nil && *m.coop == *req.RegistrantID)
-			if !member {
+			// Editing an area, a plot it already holds stays (an officer registered it).
+			kept := editing != 0 && m.inArea != nil && *m.inArea == editing
+			if kept {
+				keptIDs = append(keptIDs, pid)
+			}
+			if !member && !kept {
 				problem("plot %d is not a plot of %s or of one of its members", pid, registrant)
 			}
 			provinces[m.province] = append(provinces[m.province], pid)
@@ -149,7 +182,7 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 		orows, err := tx.Query(ctx, `
 			SELECT a.id, b.id, ST_Area(ST_Intersection(a.geom, b.geom)::geography)
 			FROM plot a JOIN plot b ON b.id > a.id AND b.id = ANY ($1) AND a.geom && b.geom AND ST_Relate(a.geom, b.geom, '2********')
-			WHERE a.id = ANY ($1) AND a.deleted_at IS NULL AND b.deleted_at IS NULL ORDER BY 1, 2`, ids)
+			WHERE a.id = ANY ($1) AND a.deleted_at IS NULL AND b.deleted_at IS NULL AND NOT (a.id = ANY ($2) AND b.id = ANY ($2)) ORDER BY 1, 2`, ids, keptIDs)
 		if err != nil {
 			return err
 		}
@@ -195,22 +228,47 @@ func (s *GrowingAreaService) CreateGrowingArea(ctx context.Context, req registry
 		}
 		slices.Sort(cropList)
 		actor := a.String()
-		if err := tx.QueryRow(ctx, `
-			INSERT INTO growing_area (name, registrant_id, crops, province_code, commune_code, created_by, updated_by)
-			VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $6) RETURNING id`,
-			req.Name, *req.RegistrantID, cropList, province, commune, actor).Scan(&id); err != nil {
-			return mapError(err)
+		action := "growing_area.create"
+		var before []byte
+		if editing == 0 {
+			if err := tx.QueryRow(ctx, `
+				INSERT INTO growing_area (name, registrant_id, crops, province_code, commune_code, created_by, updated_by)
+				VALUES ($1, $2, $3, $4, NULLIF($5, ''), $6, $6) RETURNING id`,
+				req.Name, *req.RegistrantID, cropList, province, commune, actor).Scan(&id); err != nil {
+				return mapError(err)
+			}
+		} else {
+			id, action = editing, "growing_area.plots"
+			var was string
+			if err := tx.QueryRow(ctx, `SELECT province_code FROM growing_area WHERE id = $1 FOR UPDATE`, id).Scan(&was); err != nil {
+				return err
+			}
+			if was != province {
+				return registry.Invalid([]registry.Detail{{Field: "plots", Message: fmt.Sprintf("the area lies in province %s; these plots lie in %s: a growing area stays in its province", was, province)}})
+			}
+			var err error
+			if before, err = rowJSON(ctx, tx, "growing_area", id); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE growing_area SET crops = $2, commune_code = NULLIF($3, ''), version = version + 1, updated_at = now(), updated_by = $4 WHERE id = $1`,
+				id, cropList, commune, actor); err != nil {
+				return mapError(err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE growing_area_plot SET removed_at = now() WHERE growing_area_id = $1 AND removed_at IS NULL AND NOT plot_id = ANY ($2)`, id, ids); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO growing_area_plot (growing_area_id, plot_id, province_code)
-			SELECT $1, unnest($2::bigint[]), $3`, id, ids, province); err != nil {
+			SELECT $1, p, $3 FROM unnest($2::bigint[]) p
+			WHERE NOT EXISTS (SELECT 1 FROM growing_area_plot m WHERE m.growing_area_id = $1 AND m.plot_id = p AND m.removed_at IS NULL)`, id, ids, province); err != nil {
 			return mapError(err)
 		}
 		after, err := rowJSON(ctx, tx, "growing_area", id)
 		if err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, auditEntry{Action: "growing_area.create", ObjectType: "growing_area", ObjectID: id, Province: province, Commune: commune,
-			Reason: "plots " + joinIDs(ids), After: after}); err != nil {
+		if err := audit(ctx, tx, auditEntry{Action: action, ObjectType: "growing_area", ObjectID: id, Province: province, Commune: commune,
+			Reason: "plots " + joinIDs(ids), Before: before, After: after}); err != nil {
 			return err
 		}
 		return codeChanged(ctx, s.db, tx, &id, nil)

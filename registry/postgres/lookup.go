@@ -124,7 +124,7 @@ func (s *LookupService) FindGrowingArea(ctx context.Context, id int64) (*registr
 		return nil, err
 	}
 	g.PackingHouses, err = areaRefs(ctx, s.db.reader(ctx), `SELECT h.id, h.name FROM packing_house_growing_area l JOIN packing_house h ON h.id = l.packing_house_id AND h.deleted_at IS NULL
-		WHERE l.growing_area_id = $1 ORDER BY h.name`, id)
+		WHERE l.growing_area_id = $1 AND `+linkHoldsToday+` ORDER BY h.name`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -157,9 +157,12 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 		return nil, err
 	}
 	h.GrowingAreas, err = areaRefs(ctx, s.db.reader(ctx), `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
-		WHERE l.packing_house_id = $1 ORDER BY g.name`, id)
+		WHERE l.packing_house_id = $1 AND `+linkHoldsToday+` ORDER BY g.name`, id)
 	return h, err
 }
+
+// linkHoldsToday is the condition on l (packing_house_growing_area) of a link that holds today.
+const linkHoldsToday = `(l.valid_from IS NULL OR l.valid_from <= vn_today()) AND (l.valid_to IS NULL OR l.valid_to >= vn_today())`
 
 // codeKey is how codes are compared: letters and digits only, upper case.
 // likeEscape escapes LIKE's wildcards (and its escape character) in s, so that a search for

@@ -457,12 +457,13 @@ func houseFlags(ctx context.Context, q querier, h *houseOf, market string, on ti
 	if lot != nil {
 		var linked bool
 		var areaName string
-		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM packing_house_growing_area WHERE packing_house_id = $1 AND growing_area_id = $2),
-			(SELECT name FROM growing_area WHERE id = $2)`, h.id, lot.GrowingAreaID).Scan(&linked, &areaName); err != nil {
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM packing_house_growing_area WHERE packing_house_id = $1 AND growing_area_id = $2
+			                  AND (valid_from IS NULL OR valid_from <= $4) AND (valid_to IS NULL OR valid_to >= $3)),
+			(SELECT name FROM growing_area WHERE id = $2)`, h.id, lot.GrowingAreaID, lot.HarvestedFrom, lot.HarvestedTo).Scan(&linked, &areaName); err != nil {
 			return nil, "", err
 		}
 		if !linked {
-			f := flag(registry.RuleNotLinked, fmt.Sprintf("packing house %s is not linked to growing area %s, where lot %s was harvested", h.name, areaName, lot.PublicCode),
+			f := flag(registry.RuleNotLinked, fmt.Sprintf("packing house %s is not linked to growing area %s, where lot %s was harvested, for the days of its harvest", h.name, areaName, lot.PublicCode),
 				"house", h.name, "area", areaName, "lot", lot.PublicCode)
 			f.Lot = lot.PublicCode
 			out = append(out, f)
