@@ -83,6 +83,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("expiring %s: %d codes, %v", expiredCode, n, err)
 	}
 	expiredJSON, _ := json.Marshal(map[string]string{"code": expiredCode})
+	codeServiceJSON := browserCodeServiceSetup(t, a)
 	artifacts := filepath.Join(app, "test-results")
 	os.Remove(filepath.Join(artifacts, "edit-results.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
@@ -94,7 +95,8 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = app
 	env := []string{"VT_BASE_URL=" + a.base, "VT_OFFICER=" + string(officer), "VT_ARTIFACTS=" + artifacts,
 		"VT_PLOT=" + string(plotJSON), "VT_FARMER=" + string(farmer), "VT_IMPORT=" + string(importFiles), "VT_ADMIN=" + string(admin), "VT_TRACE=" + string(traceJSON),
-		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB), "VT_EXPIRED=" + string(expiredJSON)}
+		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB), "VT_EXPIRED=" + string(expiredJSON),
+		"VT_CODESERVICE=" + string(codeServiceJSON)}
 	cmd.Env = append(os.Environ(), env...)
 	// VUNGTRONG_BROWSER_HOLD=FILE keeps the prepared server up instead of running the tests,
 	// with their environment in FILE (export lines), until FILE is removed: for running one
@@ -341,4 +343,47 @@ func checkBrowserEdits(t *testing.T, a *testApp, ps *people, file string) {
 	if err := db.QueryRow(ctx, `SELECT coalesce((SELECT variety FROM plot WHERE id = $1), ''), coalesce((SELECT variety FROM plot WHERE id = $2), '')`, ps.p1, ps.p2).Scan(&mine, &theirs); err != nil || mine != "Ri6" || theirs != "" {
 		t.Errorf("varieties after the farmer's edit: own %q (want Ri6), the other farmer's %q (want none) (%v)", mine, theirs, err)
 	}
+}
+
+// --- The growing-area code service (codeservice.test.mjs) ---
+
+// browserCodeServiceSetup registers, as the demo cooperative over the API, twelve durian plots
+// of twelve new member households in an empty spot of its commune (Krông Pắc, province 66),
+// in no growing area, about 0.14 ha each: the plots the browser test forms a growing area of on
+// the map. It returns the accounts and, for each plot, its id and a point inside it.
+func browserCodeServiceSetup(t *testing.T, a *testApp) []byte {
+	t.Helper()
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	x, y := a.emptySpot("24490")
+	const side, gap = 0.00035, 0.00005
+	type seeded struct {
+		ID     int64      `json:"id"`
+		At     [2]float64 `json:"at"`
+		AreaHa float64    `json:"area_ha"`
+	}
+	var plots []seeded
+	total := 0.0
+	for i := range 12 {
+		row, col := i/4, i%4
+		x0, y0 := x+float64(col)*(side+gap), y+float64(row)*(side+gap)
+		geom := polygonJSON(orb.Point{x0, y0}, orb.Point{x0 + side, y0}, orb.Point{x0 + side, y0 + side}, orb.Point{x0, y0 + side})
+		res := coop.do("POST", "/api/v1/plots", plotBody(geom, fmt.Sprintf(`{"crop":"durian","variety":"Ri6","planting_year":2019,"producer":{"name":"Hộ vùng mới %02d"}}`, i+1)))
+		if res.status != 201 {
+			t.Fatalf("code service plot %d: %d %s", i+1, res.status, res.body)
+		}
+		p := decode[plotAnswer](t, res)
+		plots = append(plots, seeded{ID: p.ID, At: [2]float64{x0 + side/2, y0 + side/2}, AreaHa: p.Properties.AreaHa})
+		total += p.Properties.AreaHa
+	}
+	if total < 1 {
+		t.Fatalf("the code service's twelve plots hold %.3f ha, want at least 1 ha", total)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"coop":    map[string]string{"login": demoCoop, "password": demoCoopPassword},
+		"officer": map[string]string{"login": demoOfficer, "password": demoOfficerPassword},
+		"plots":   plots,
+		"area_ha": total,
+		"bbox":    []float64{x, y, x + 4*side + 3*gap, y + 3*side + 2*gap},
+	})
+	return b
 }

@@ -17,6 +17,7 @@ import { initEditor, isEditing, startNew, closeEditor } from './editor/editor.js
 import { plotActions } from './editor/actions.js';
 import { mayCreate } from './editor/permissions.js';
 import { startWalk } from './editor/walk.js';
+import { initCodes, updateCodes, isFormingArea } from './codes/index.js';
 
 const $ = (id) => document.getElementById(id);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
@@ -121,7 +122,8 @@ async function start() {
 
   map.on('click', (e) => {
     hideResults();
-    if (isEditing()) return; // the editor's clicks place vertices or pick plots to merge
+    // The editor's clicks place vertices or pick plots to merge; forming a growing area, they pick plots.
+    if (isEditing() || isFormingArea()) return;
     const hit = pick(map, e.point, coarse());
     if (!hit) {
       closeDetails();
@@ -144,6 +146,13 @@ async function start() {
   initTrace($('trace-button'));
   onSessionChange((s) => updateTrace($('trace-button'), s));
   updateTrace($('trace-button'), session());
+  initCodes(map, $('codes-button'), {
+    toast,
+    showArea: (id) => open('growing_area', { id, zoom: true }),
+    beforeAreaForm: () => { closeDetails(); closeEditor(); setLegendOpen(false); },
+  });
+  onSessionChange(updateCodes);
+  updateCodes(session());
   await initLegend(map, $('layers'), $('layers-toggle'), () => { if (isPhone()) closeDetails(); });
 }
 

@@ -88,9 +88,15 @@ export function initDraw(map) {
   draw.on('history', (event) => listeners.history?.(event));
 }
 
-/** Listens to the feature being drawn: change(type, context), finish(context), history(event). */
+/**
+ * Listens to the feature being drawn: change(type, context), finish(context), history(event).
+ * Returns the listeners it replaces, for a borrower of the tools (the growing area's lasso)
+ * to give them back.
+ */
 export function onDraw(next) {
+  const before = listeners;
   listeners = { change: null, finish: null, history: null, ...next };
+  return before;
 }
 
 /** Starts drawing a new polygon (kind "polygon") or a line (kind "linestring"). */
