@@ -277,6 +277,9 @@ type ExpiringCode struct {
 	Place        string `json:"place"`
 	ProvinceCode string `json:"province_code"`
 	DaysLeft     int    `json:"days_left"`
+	// GrowingAreaID and PackingHouseID say what the code covers, to show it on the map.
+	GrowingAreaID  *int64 `json:"growing_area_id"`
+	PackingHouseID *int64 `json:"packing_house_id"`
 }
 
 // MissingReport is an active export code of a growing area with no seasonal report for a season.
@@ -326,6 +329,9 @@ type Organisation struct {
 	Codes        []OrgCode       `json:"codes"`
 	ReportsDue   []MissingReport `json:"reports_due"`
 	FreePlots    int             `json:"members_plots_free"`
+	// FreePlotIDs are those plots (the first 5,000), FreeBBox where they lie, for the map.
+	FreePlotIDs []int64   `json:"members_plots_free_ids"`
+	FreeBBox    []float64 `json:"members_plots_free_bbox"`
 }
 
 // WorkQueueService answers the work queues: an officer's inbox and a registrant's page.

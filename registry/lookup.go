@@ -236,6 +236,9 @@ type OverdueCode struct {
 	DaysOverdue  int        `json:"days_overdue"`
 	// RemindedAt is when the reminder job first listed it for this visit.
 	RemindedAt *time.Time `json:"reminded_at"`
+	// GrowingAreaID and PackingHouseID say what the code covers, to show it on the map.
+	GrowingAreaID  *int64 `json:"growing_area_id"`
+	PackingHouseID *int64 `json:"packing_house_id"`
 }
 
 // SupervisionService records supervision visits and lists the codes overdue for one.

@@ -579,7 +579,8 @@ func TestConcurrentApprovals(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); results[i] = approve(officers[i%2], app) }()
 	}
-	// The 21st, approved by both officers at once.
+	wg.Wait()
+	// Then the 21st, approved by both officers at once.
 	for i := range 2 {
 		wg.Add(1)
 		go func() { defer wg.Done(); results[20+i] = approve(officers[i], apps[20]) }()

@@ -109,7 +109,10 @@ func (s *ApplicationService) Application(ctx context.Context, id int64) (*regist
 		d.Inspections = append(d.Inspections, v)
 	}
 	rows.Close()
-	rows, err = q.Query(ctx, `SELECT at, COALESCE(from_status, ''), to_status, actor, COALESCE(note, '') FROM application_event WHERE application_id = $1 ORDER BY at, id`, id)
+	// Who, by the name the people reading the application know them by.
+	rows, err = q.Query(ctx, `SELECT e.at, COALESCE(e.from_status, ''), e.to_status,
+		COALESCE((SELECT u.display_name FROM app_user u WHERE e.actor = 'user:' || u.username), e.actor), COALESCE(e.note, '')
+		FROM application_event e WHERE e.application_id = $1 ORDER BY e.at, e.id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +197,7 @@ func (s *ApplicationService) Inbox(ctx context.Context, season string) (*registr
 	if in.Overdue, err = NewSupervisionService(s.db).OverdueCodes(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, (m.valid_to - vn_today())
+	rows, err := q.Query(ctx, `SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, (m.valid_to - vn_today()), m.growing_area_id, m.packing_house_id
 		FROM market_code m LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
 		WHERE code_status(m.status, m.valid_to) = 'active' AND m.valid_to <= vn_today() + 60
 		  AND ($1::text[] IS NULL OR m.province_code = ANY ($1)) ORDER BY m.valid_to, m.code`, provinces)
@@ -204,7 +207,7 @@ func (s *ApplicationService) Inbox(ctx context.Context, season string) (*registr
 	in.Expiring = []registry.ExpiringCode{}
 	for rows.Next() {
 		var e registry.ExpiringCode
-		if err := rows.Scan(&e.ID, &e.Code, &e.Market, &e.Status, &e.StatusReason, &e.ValidFrom, &e.ValidTo, &e.Document, &e.Authority, &e.Place, &e.ProvinceCode, &e.DaysLeft); err != nil {
+		if err := rows.Scan(&e.ID, &e.Code, &e.Market, &e.Status, &e.StatusReason, &e.ValidFrom, &e.ValidTo, &e.Document, &e.Authority, &e.Place, &e.ProvinceCode, &e.DaysLeft, &e.GrowingAreaID, &e.PackingHouseID); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -306,8 +309,16 @@ func (s *ApplicationService) Organisation(ctx context.Context, season string) (*
 	if o.ReportsDue, err = s.missingReports(ctx, q, season, nil, a.ProducerID); err != nil {
 		return nil, err
 	}
-	err = q.QueryRow(ctx, `SELECT count(*) FROM plot p JOIN producer o ON o.id = p.producer_id
+	var minX, minY, maxX, maxY *float64
+	err = q.QueryRow(ctx, `SELECT count(*), (array_agg(p.id ORDER BY p.id))[1:5000], ST_XMin(ST_Extent(p.geom)), ST_YMin(ST_Extent(p.geom)), ST_XMax(ST_Extent(p.geom)), ST_YMax(ST_Extent(p.geom))
+		FROM plot p JOIN producer o ON o.id = p.producer_id
 		WHERE (o.cooperative_id = $1 OR o.id = $1) AND p.deleted_at IS NULL
-		  AND NOT EXISTS (SELECT 1 FROM growing_area_plot m WHERE m.plot_id = p.id AND m.removed_at IS NULL)`, *a.ProducerID).Scan(&o.FreePlots)
+		  AND NOT EXISTS (SELECT 1 FROM growing_area_plot m WHERE m.plot_id = p.id AND m.removed_at IS NULL)`, *a.ProducerID).Scan(&o.FreePlots, &o.FreePlotIDs, &minX, &minY, &maxX, &maxY)
+	if o.FreePlotIDs == nil {
+		o.FreePlotIDs = []int64{}
+	}
+	if minX != nil {
+		o.FreeBBox = []float64{*minX, *minY, *maxX, *maxY}
+	}
 	return o, err
 }

@@ -145,7 +145,7 @@ func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.Overd
 	}
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT `+codeColumns+`, COALESCE(g.name, h.name, ''), m.province_code, v.last, d.due, (vn_today() - d.due),
-		       (SELECT min(r.created_at) FROM supervision_reminder r WHERE r.market_code_id = m.id AND r.due = d.due)
+		       (SELECT min(r.created_at) FROM supervision_reminder r WHERE r.market_code_id = m.id AND r.due = d.due), m.growing_area_id, m.packing_house_id
 		FROM market_code m
 		LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
 		CROSS JOIN LATERAL (SELECT max(i.inspected_on) AS last FROM inspection i
@@ -162,7 +162,7 @@ func (s *SupervisionService) OverdueCodes(ctx context.Context) ([]registry.Overd
 	for rows.Next() {
 		var o registry.OverdueCode
 		if err := rows.Scan(&o.ID, &o.Code, &o.Market, &o.Status, &o.StatusReason, &o.ValidFrom, &o.ValidTo, &o.Document, &o.Authority,
-			&o.Place, &o.ProvinceCode, &o.LastVisit, &o.Due, &o.DaysOverdue, &o.RemindedAt); err != nil {
+			&o.Place, &o.ProvinceCode, &o.LastVisit, &o.Due, &o.DaysOverdue, &o.RemindedAt, &o.GrowingAreaID, &o.PackingHouseID); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
