@@ -84,6 +84,7 @@ func TestBrowser(t *testing.T) {
 	}
 	expiredJSON, _ := json.Marshal(map[string]string{"code": expiredCode})
 	codeServiceJSON := browserCodeServiceSetup(t, a)
+	codeProcedureJSON := browserCodeProcedureSetup(t, a)
 	artifacts := filepath.Join(app, "test-results")
 	os.Remove(filepath.Join(artifacts, "edit-results.json"))
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
@@ -96,7 +97,7 @@ func TestBrowser(t *testing.T) {
 	env := []string{"VT_BASE_URL=" + a.base, "VT_OFFICER=" + string(officer), "VT_ARTIFACTS=" + artifacts,
 		"VT_PLOT=" + string(plotJSON), "VT_FARMER=" + string(farmer), "VT_IMPORT=" + string(importFiles), "VT_ADMIN=" + string(admin), "VT_TRACE=" + string(traceJSON),
 		"VT_EDIT=" + string(editJSON), "VT_OFFICER_B=" + string(officerB), "VT_EXPIRED=" + string(expiredJSON),
-		"VT_CODESERVICE=" + string(codeServiceJSON)}
+		"VT_CODESERVICE=" + string(codeServiceJSON), "VT_CODEPROCEDURE=" + string(codeProcedureJSON)}
 	cmd.Env = append(os.Environ(), env...)
 	// VUNGTRONG_BROWSER_HOLD=FILE keeps the prepared server up instead of running the tests,
 	// with their environment in FILE (export lines), until FILE is removed: for running one
@@ -384,6 +385,69 @@ func browserCodeServiceSetup(t *testing.T, a *testApp) []byte {
 		"plots":   plots,
 		"area_ha": total,
 		"bbox":    []float64{x, y, x + 4*side + 3*gap, y + 3*side + 2*gap},
+	})
+	return b
+}
+
+// --- The rest of the code procedure (codeprocedure.test.mjs) ---
+
+// browserCodeProcedureSetup prepares what codeprocedure.test.mjs works on: the demo code
+// VN-DLOR-0321 made overdue for supervision (its area's inspections moved back past the
+// interval), and, as the demo cooperative over the API, five durian member plots in a row in an
+// empty spot of Krông Pắc: the first three formed into a growing area whose plots the browser
+// edits on the map, the last two in no area. It returns the accounts, the code and its area,
+// those plots with a point inside each, and an empty point nearby for a packing house.
+func browserCodeProcedureSetup(t *testing.T, a *testApp) []byte {
+	t.Helper()
+	ctx := context.Background()
+	db := a.app.DB().Pool
+	const code = "VN-DLOR-0321"
+	var area int64
+	var areaName string
+	if err := db.QueryRow(ctx, `SELECT g.id, g.name FROM market_code m JOIN growing_area g ON g.id = m.growing_area_id WHERE m.code = $1`, code).Scan(&area, &areaName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE inspection SET inspected_on = LEAST(inspected_on, vn_today() - 400)
+		WHERE market_code_id = (SELECT id FROM market_code WHERE code = $1) OR growing_area_id = $2`, code, area); err != nil {
+		t.Fatal(err)
+	}
+	var overdue bool
+	if err := db.QueryRow(ctx, `SELECT (greatest((SELECT max(i.inspected_on) FROM inspection i WHERE i.market_code_id = m.id OR i.growing_area_id = m.growing_area_id), m.valid_from)
+		+ make_interval(months => m.supervision_months))::date < vn_today() FROM market_code m WHERE m.code = $1`, code).Scan(&overdue); err != nil || !overdue {
+		t.Fatalf("%s is not overdue for supervision after moving its inspections back (%v)", code, err)
+	}
+
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	x, y := a.emptySpot("24490")
+	const side, gap = 0.0006, 0.0001
+	type seeded struct {
+		ID int64      `json:"id"`
+		At [2]float64 `json:"at"`
+	}
+	var plots []seeded
+	for i := range 5 {
+		x0 := x + float64(i)*(side+gap)
+		geom := polygonJSON(orb.Point{x0, y}, orb.Point{x0 + side, y}, orb.Point{x0 + side, y + side}, orb.Point{x0, y + side})
+		res := coop.do("POST", "/api/v1/plots", plotBody(geom, fmt.Sprintf(`{"crop":"durian","variety":"Ri6","planting_year":2018,"producer":{"name":"Hộ sửa vùng %02d"}}`, i+1)))
+		if res.status != 201 {
+			t.Fatalf("code procedure plot %d: %d %s", i+1, res.status, res.body)
+		}
+		plots = append(plots, seeded{ID: decode[plotAnswer](t, res).ID, At: [2]float64{x0 + side/2, y + side/2}})
+	}
+	editName := "Vùng sầu riêng sửa thửa thử"
+	res := coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":%q,"plots":%s}`, editName, jsonIDs([]int64{plots[0].ID, plots[1].ID, plots[2].ID})))
+	if res.status != 201 {
+		t.Fatalf("the area to edit: %d %s", res.status, res.body)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"coop":    map[string]string{"login": demoCoop, "password": demoCoopPassword},
+		"officer": map[string]string{"login": demoOfficer, "password": demoOfficerPassword},
+		"code":    code,
+		"area":    map[string]any{"id": area, "name": areaName},
+		"edit":    map[string]any{"id": idOf(t, res.json(t), "id"), "name": editName, "plots": plots[:3], "free": plots[3:]},
+		"bbox":    []float64{x, y, x + 5*side + 4*gap, y + side},
+		// An empty point 150 m north of the row, for the packing house.
+		"house": [2]float64{x + 2*side, y + side + 0.0014},
 	})
 	return b
 }

@@ -17,7 +17,7 @@ import { initEditor, isEditing, startNew, closeEditor } from './editor/editor.js
 import { plotActions } from './editor/actions.js';
 import { mayCreate } from './editor/permissions.js';
 import { startWalk } from './editor/walk.js';
-import { initCodes, updateCodes, isFormingArea } from './codes/index.js';
+import { initCodes, updateCodes, isFormingArea, isPlacingHouse, codePanelAction, housePanelAction } from './codes/index.js';
 
 const $ = (id) => document.getElementById(id);
 const coarse = () => window.matchMedia('(pointer: coarse)').matches;
@@ -67,6 +67,8 @@ async function start() {
   initPanel($('details'), {
     onLink: (kind, id) => open(kind, { id, zoom: true }),
     onClose: () => highlight(map, null),
+    codeExtras: (code) => codePanelAction(code),
+    houseExtras: (id) => housePanelAction(id),
     plotExtras: (f, producer) => plotActions(f, producer, {
       onChanged: (message, feature) => {
         reloadTiles(map);
@@ -122,8 +124,9 @@ async function start() {
 
   map.on('click', (e) => {
     hideResults();
-    // The editor's clicks place vertices or pick plots to merge; forming a growing area, they pick plots.
-    if (isEditing() || isFormingArea()) return;
+    // The editor's clicks place vertices or pick plots to merge; forming a growing area, they
+    // pick plots; placing a packing house, they put it there.
+    if (isEditing() || isFormingArea() || isPlacingHouse()) return;
     const hit = pick(map, e.point, coarse());
     if (!hit) {
       closeDetails();

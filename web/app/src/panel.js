@@ -61,6 +61,8 @@ function codeList(codes) {
     head.append(el('span', 'code-id', c.code), badge(c.status));
     li.append(head, el('div', 'market muted', t('details.market', { market: marketName(c.market) })));
     if (c.valid_to) li.append(el('div', 'valid muted', t('details.validTo', { date: formatDate(c.valid_to) })));
+    const extra = handlers.codeExtras?.(c.code);
+    if (extra) li.append(extra);
     ul.append(li);
   }
   section.append(ul);
@@ -173,6 +175,7 @@ function packingHouseBody(h) {
       row('operator', 'details.operator', h.operator),
       row('commune', 'details.commune.name', h.commune_name),
       row('province', 'details.province', h.province_name),
+      handlers.houseExtras?.(h.id) || null,
       codeList(h.codes),
       listOf('details.growingAreas', 'growing-area', (h.growing_areas || []).map((g) => link('growing_area', g.id, g.name))),
     ],
@@ -299,11 +302,13 @@ export function closeDetails() {
 
 /**
  * Wires the panel element: onLink(kind, id) follows a link inside it, onClose hears it close,
- * plotExtras(feature, producer) adds a section to a plot's details (the editor's actions).
+ * plotExtras(feature, producer) adds a section to a plot's details (the editor's actions),
+ * codeExtras(code) a line under a code (the officer's way to it), houseExtras(id) a line to a
+ * packing house's page.
  */
-export function initPanel(el, { onLink, onClose, plotExtras } = {}) {
+export function initPanel(el, { onLink, onClose, plotExtras, codeExtras, houseExtras } = {}) {
   panel = el;
-  handlers = { onLink, onClose, plotExtras };
+  handlers = { onLink, onClose, plotExtras, codeExtras, houseExtras };
   panel.querySelector('.close').addEventListener('click', closeDetails);
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !document.querySelector('dialog[open]')) closeDetails(); });
   onLangChange(render);

@@ -28,8 +28,8 @@ export function marketSelect(name, value) {
 }
 
 // Numbers as the page's language writes them: "2,5" in Vietnamese, "2.5" in English.
-const numText = (v) => (v === null || v === undefined || v === '' ? '' : currentLang() === 'vi' ? String(v).replace('.', ',') : String(v));
-function parseNum(s) {
+export const numText = (v) => (v === null || v === undefined || v === '' ? '' : currentLang() === 'vi' ? String(v).replace('.', ',') : String(v));
+export function parseNum(s) {
   const v = String(s || '').trim();
   if (!v) return undefined;
   const n = Number(v.includes(',') ? v.replace(/\./g, '').replace(',', '.') : v);
@@ -63,8 +63,10 @@ function standardRow(i, st = {}) {
  * The form of an application: a saved one (app, from GET /api/v1/applications/{id}) or a new
  * one for a growing area (area: {id, name, area_ha, households, crops}).
  */
-export function applicationForm({ app = null, area = null }) {
+export function applicationForm({ app = null, area = null, house = null }) {
   const a = app || {};
+  const ph = app?.packing_house?.id ? app.packing_house : house;
+  if (ph) return houseApplicationForm(a, ph);
   const g = app?.growing_area || area || {};
   const user = session()?.user || {};
   const crop = el('select', { name: 'crop', required: true }, new Option(t('form.cropChoose'), ''));
@@ -113,11 +115,35 @@ export function applicationForm({ app = null, area = null }) {
   return form;
 }
 
+// The form of a packing house's application: its registrant, contacts and commitment (a
+// packing house has no crop, harvest or yield to declare).
+function houseApplicationForm(a, ph) {
+  const user = session()?.user || {};
+  const form = el('form', { class: 'stack application-form house-application', novalidate: true },
+    el('h3', { text: t('app.house') }),
+    el('div', { class: 'derived' },
+      el('div', { class: 'row' }, el('span', { class: 'label', text: t('app.house') }), el('span', { class: 'value house-name', text: ph.name || '' }))),
+    field(t('app.market'), marketSelect('market', a.market || 'CN')),
+    el('h3', { text: t('app.section.registrant') }),
+    field(t('app.representative'), el('input', { name: 'representative', autocomplete: 'name', value: a.representative || '' })),
+    el('div', { class: 'pair' },
+      field(t('app.phone'), el('input', { name: 'phone', type: 'tel', inputmode: 'tel', autocomplete: 'tel', value: a.phone || '' })),
+      field(t('app.email'), el('input', { name: 'email', type: 'email', autocomplete: 'email', value: a.email || '' }))),
+    field(t('app.address'), el('input', { name: 'address', autocomplete: 'street-address', value: a.address || '' })),
+    el('h3', { text: t('app.section.commitment') }),
+    el('label', { class: 'check commitment' }, el('input', { type: 'checkbox', name: 'commitment', checked: a.commitment ? true : undefined }), el('span', { text: t('app.commitment') })));
+  if (!a.id && !a.representative && user.display_name) form.elements.representative.value = user.display_name.replace(/\s*\(.*\)$/, '');
+  form.dataset.houseId = String(ph.id || '');
+  return form;
+}
+
 /** What the form holds, as the API takes it (empty fields left out; bad numbers kept, for the server to name). */
 export function formBody(form) {
   const f = form.elements;
   const body = { market: f.market.value };
-  for (const k of ['representative', 'phone', 'email', 'address', 'crop']) if (f[k].value.trim()) body[k] = f[k].value.trim();
+  for (const k of ['representative', 'phone', 'email', 'address', 'crop']) if (f[k]?.value.trim()) body[k] = f[k].value.trim();
+  body.commitment = f.commitment.checked;
+  if (form.dataset.houseId) return body;
   const varieties = f.varieties.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean);
   if (varieties.length) body.varieties = varieties;
   for (const k of ['tree_age_years', 'expected_output_t', 'avg_yield_3y_t_ha', 'harvests_per_year']) {
@@ -132,7 +158,6 @@ export function formBody(form) {
     if (get('valid_to')) st.valid_to = get('valid_to');
     return st;
   });
-  body.commitment = f.commitment.checked;
   return body;
 }
 
@@ -187,13 +212,14 @@ export function attachmentsBox(app, attachments, editable) {
   return box;
 }
 
-/** A new application for a growing area (area: its view), on the screen. */
+/** A new application for a growing area (area: its view) or a packing house ({house}), on the screen. */
 export function newApplicationView(area) {
+  const house = area?.house || null;
   return {
     name: 'application-new',
-    title: () => t('app.title.new'),
+    title: () => t(house ? 'app.title.newHouse' : 'app.title.new'),
     render: async () => {
-      const form = applicationForm({ area });
+      const form = applicationForm(house ? { house } : { area });
       const out = el('div', { class: 'form-message' });
       const save = el('button', { type: 'button', class: 'primary save-draft', text: t('app.saveDraft') });
       save.addEventListener('click', async () => {
@@ -201,7 +227,7 @@ export function newApplicationView(area) {
         out.replaceChildren();
         save.disabled = true;
         try {
-          const r = await api('POST', '/api/v1/applications', { growing_area_id: area.id, ...formBody(form) });
+          const r = await api('POST', '/api/v1/applications', { ...(house ? { packing_house_id: house.id } : { growing_area_id: area.id }), ...formBody(form) });
           const created = r.application || r;
           go(applicationView(created.id, { message: t('app.savedDraft', { id: created.id }) }), { replace: true });
         } catch (err) {

@@ -2,7 +2,9 @@
 // select or unselect them, or draws a lasso (terra-draw's polygon mode) around many: the
 // plots whose middle point lies inside are selected. The panel adds up what the server will
 // derive (plots, hectares, households, crops) and names plots already in an area; the server
-// decides, and its refusals name the plot and the rule, each plot outlined in red.
+// decides, and its refusals name the plot and the rule, each plot outlined in red. The same
+// panel changes an existing area's plots (opened with them selected; saved with PUT); either
+// way the members' plots in no area yet are outlined in dashed green, and framed for a new one.
 import './text.js';
 import { api, APIError } from '../api.js';
 import { t, formatHectares, formatNumber, onLangChange } from '../i18n.js';
@@ -12,6 +14,8 @@ import { onDraw, startDrawing, drawnGeometry, clear as clearDrawing } from '../e
 import { el } from './ui.js';
 
 const SOURCE = 'area-form';
+const NONE = ['==', ['id'], -1];
+const inIds = (ids) => (ids.length ? ['in', ['id'], ['literal', ids]] : NONE);
 let map = null;
 let sheet = null;
 let hooks = {};
@@ -34,6 +38,11 @@ export function initAreaForm(m, h = {}) {
   map.addSource(SOURCE, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'area-form-fill', type: 'fill', source: SOURCE, paint: { 'fill-color': ['case', ['get', 'bad'], '#e53935', '#ff8f00'], 'fill-opacity': 0.45 } });
   map.addLayer({ id: 'area-form-line', type: 'line', source: SOURCE, paint: { 'line-color': ['case', ['get', 'bad'], '#b71c1c', '#e65100'], 'line-width': 2.5 } });
+  // An area's plots opened for a change are drawn from the plot tiles (no need to read each
+  // one's geometry); the members' free plots likewise, outlined.
+  map.addLayer({ id: 'area-form-kept-fill', type: 'fill', source: 'plots', 'source-layer': 'plots', filter: NONE, paint: { 'fill-color': '#ff8f00', 'fill-opacity': 0.45 } });
+  map.addLayer({ id: 'area-form-kept-line', type: 'line', source: 'plots', 'source-layer': 'plots', filter: NONE, paint: { 'line-color': ['case', ['in', ['id'], ['literal', []]], '#b71c1c', '#e65100'], 'line-width': 2.5 } });
+  map.addLayer({ id: 'area-form-free', type: 'line', source: 'plots', 'source-layer': 'plots', filter: NONE, paint: { 'line-color': '#2e7d32', 'line-width': 2.5, 'line-dasharray': [2, 1.5] } });
   map.on('click', onMapClick);
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || !state || document.querySelector('dialog[open]')) return;
@@ -43,16 +52,41 @@ export function initAreaForm(m, h = {}) {
   });
   onLangChange(() => { if (state) render(); });
   // For the browser tests: the selected plots' ids.
-  window.vtAreaForm = { selected: () => (state ? [...state.plots.keys()] : []), busy: () => !!state?.pending };
+  window.vtAreaForm = { selected: () => (state ? [...state.plots.keys()] : []), busy: () => !!state?.pending || !!state?.loading, free: () => (state ? [...state.free] : []) };
 }
 
-/** Opens the form with no plot selected. */
-export function startAreaForm() {
+/**
+ * Opens the form: with no plot selected, or, given area ({id, name}), on that area's plots to
+ * change them.
+ */
+export async function startAreaForm(area = null) {
   if (state) closeAreaForm();
-  state = { plots: new Map(), name: '', lasso: false, ignoreUntil: 0, pending: 0, message: null, saved: null, bad: new Set() };
+  const s = { plots: new Map(), name: area?.name || '', lasso: false, ignoreUntil: 0, pending: 0, message: null, saved: null, bad: new Set(),
+    editing: area, original: new Set(), free: new Set(), loading: true };
+  state = s;
   sheet.hidden = false;
   document.body.classList.add('editing', 'forming-area');
   besidePanel();
+  render();
+  const [plots, view, org] = await Promise.all([
+    area ? api('GET', `/api/v1/growing-areas/${area.id}/plots`).catch((err) => ({ error: err })) : null,
+    area ? api('GET', `/api/v1/growing-areas/${area.id}`).catch(() => null) : null,
+    // Officers have no organisation: only cooperatives and enterprises see their free plots.
+    api('GET', '/api/v1/organisation').catch(() => null),
+  ]);
+  if (state !== s) return;
+  s.loading = false;
+  if (plots?.error) s.message = { kind: 'error', text: plots.error.message };
+  for (const p of plots?.plots || []) {
+    s.plots.set(p.id, { id: p.id, area_ha: p.area_ha, crop: p.crop, variety: p.variety, producer_id: p.household || `plot-${p.id}`, centroid: p.centroid, kept: true });
+    s.original.add(p.id);
+  }
+  if (view?.name) s.name = view.name;
+  for (const id of org?.members_plots_free_ids || []) s.free.add(id);
+  // Frames the area being changed, or else where the free plots are.
+  const b = view?.bbox || (!area && org?.members_plots_free_bbox?.length === 4 ? org.members_plots_free_bbox : null);
+  if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, maxZoom: 17, duration: 0 });
+  paint();
   render();
 }
 
@@ -81,7 +115,7 @@ function besidePanel() {
 function onMapClick(e) {
   if (!state || state.lasso || Date.now() < state.ignoreUntil || state.saved) return;
   const hit = map.queryRenderedFeatures(e.point, { layers: ['plots-fill'] })[0];
-  if (!hit) return;
+  if (!hit || state.loading) return;
   const id = Number(hit.id);
   if (state.plots.has(id)) {
     state.plots.delete(id);
@@ -121,6 +155,12 @@ function paint() {
     type: 'Feature', id: p.id, geometry: p.geometry, properties: { id: p.id, bad: state.bad.has(p.id) },
   })) : [];
   map.getSource(SOURCE)?.setData({ type: 'FeatureCollection', features });
+  const kept = state ? [...state.plots.values()].filter((p) => !p.geometry && !p.loading).map((p) => p.id) : [];
+  const bad = state ? [...state.bad] : [];
+  map.setFilter('area-form-kept-fill', inIds(kept));
+  map.setFilter('area-form-kept-line', inIds(kept));
+  map.setPaintProperty('area-form-kept-line', 'line-color', ['case', ['in', ['id'], ['literal', bad]], '#b71c1c', '#e65100']);
+  map.setFilter('area-form-free', inIds(state ? [...state.free].filter((id) => !state.plots.has(id)) : []));
 }
 
 // --- The lasso ---
@@ -216,13 +256,22 @@ async function save() {
   render();
   const ids = [...s.plots.keys()];
   try {
-    const area = await api('POST', '/api/v1/growing-areas', { name, plots: ids });
+    const area = s.editing
+      ? await api('PUT', `/api/v1/growing-areas/${s.editing.id}/plots`, { plots: ids })
+      : await api('POST', '/api/v1/growing-areas', { name, plots: ids });
     if (state !== s) return;
     s.saving = false;
     s.saved = area;
-    const message = t('area.saved', { name: area.name, n: formatNumber(area.plot_count ?? area.plots ?? ids.length), ha: formatHectares(area.area_ha), hh: formatNumber(area.households) });
+    const figures = { name: area.name, n: formatNumber(area.plot_count ?? area.plots ?? ids.length), ha: formatHectares(area.area_ha), hh: formatNumber(area.households) };
+    let message = t(s.editing ? 'area.savedEdit' : 'area.saved', figures);
+    if (s.editing) {
+      const added = ids.filter((id) => !s.original.has(id)).length;
+      const removed = [...s.original].filter((id) => !s.plots.has(id)).length;
+      message += ` ${t('area.changes', { added: formatNumber(added), removed: formatNumber(removed) })}`;
+    }
     s.message = { kind: 'ok', text: message };
     // The tiles now draw the area itself, in place of the selection.
+    for (const id of ids) s.free.delete(id);
     s.plots.clear();
     reloadTiles(map);
     hooks.onSaved?.(area, message);
@@ -257,31 +306,34 @@ function render() {
   if (keepName !== undefined) s.name = keepName;
   const sum = totals();
   const head = el('div', { class: 'details-head' },
-    el('div', {}, el('p', { class: 'kicker', text: t('area.title') }), el('h2', { class: 'title', text: s.name || t('area.newTitle') })),
+    el('div', {}, el('p', { class: 'kicker', text: t(s.editing ? 'area.editTitle' : 'area.title') }), el('h2', { class: 'title', text: s.name || t('area.newTitle') })),
     el('button', { type: 'button', class: 'icon close', 'aria-label': t('codes.close'), onclick: () => closeAreaForm() }, '×'));
   const body = el('div', { class: 'details-body' });
   if (s.saved) {
     body.append(el('p', { class: 'ok area-saved', role: 'status', text: s.message.text }),
       el('div', { class: 'editor-actions' },
         el('button', { type: 'button', class: 'cancel', text: t('codes.close'), onclick: () => closeAreaForm() }),
-        el('button', { type: 'button', class: 'primary apply-now', text: t('area.applyNow'), onclick: () => { const a = s.saved; closeAreaForm(); hooks.onApply?.(a); } })));
+        s.editing ? null : el('button', { type: 'button', class: 'primary apply-now', text: t('area.applyNow'), onclick: () => { const a = s.saved; closeAreaForm(); hooks.onApply?.(a); } })));
     sheet.replaceChildren(head, body);
     return;
   }
-  body.append(el('p', { class: 'hint editor-hint', text: t(s.lasso ? 'area.lassoHint' : 'area.hint') }));
+  body.append(el('p', { class: 'hint editor-hint', text: t(s.lasso ? 'area.lassoHint' : s.editing ? 'area.editHint' : 'area.hint') }));
+  if (s.loading) body.append(el('p', { class: 'muted loading', text: t('codes.loading') }));
+  const freeLeft = [...s.free].filter((id) => !s.plots.has(id)).length;
+  if (freeLeft) body.append(el('p', { class: 'muted small free-shown', text: t('area.freeShown', { n: formatNumber(freeLeft) }) }));
   body.append(el('div', { class: 'editor-tools' },
     s.lasso
       ? el('button', { type: 'button', class: 'lasso-cancel', text: t('area.lassoCancel'), onclick: () => { stopLasso(); render(); } })
       : el('button', { type: 'button', class: 'lasso', text: `◌ ${t('area.lasso')}`, onclick: startLasso }),
     el('button', { type: 'button', class: 'clear-selection', disabled: !s.plots.size, text: t('area.clear'), onclick: () => { s.plots.clear(); s.bad.clear(); s.message = null; paint(); render(); } })));
   body.append(el('label', { class: 'field area-name' }, el('span', { text: t('area.name') }),
-    el('input', { name: 'name', autocomplete: 'off', placeholder: t('area.namePlaceholder'), value: s.name || '' })));
+    el('input', { name: 'name', autocomplete: 'off', placeholder: t('area.namePlaceholder'), value: s.name || '', readonly: s.editing ? true : undefined })));
   body.append(el('div', { class: 'editor-figures' },
     el('div', { class: 'row selected' }, el('span', { class: 'label', text: t('area.selected') }),
       el('span', { class: 'value', 'data-plots': String(sum.n), 'data-area-ha': sum.ha.toFixed(4), text: t('area.selectedValue', { n: formatNumber(sum.n), ha: formatHectares(sum.ha), hh: formatNumber(sum.households) }) })),
     sum.crops.length ? el('div', { class: 'row crops' }, el('span', { class: 'label', text: t('area.crops') }), el('span', { class: 'value', text: sum.crops.map(cropName).join(', ') })) : null));
   body.append(el('p', { class: `muted small minimum${sum.ha > 0 && sum.ha < 1 ? ' below' : ''}`, text: sum.ha > 0 && sum.ha < 1 ? `${t('area.belowMinimum')} ${t('area.minimum')}` : t('area.minimum') }));
-  const taken = sum.ready.filter((p) => p.growing_area);
+  const taken = sum.ready.filter((p) => p.growing_area && p.growing_area.id !== s.editing?.id);
   if (taken.length) {
     body.append(el('ul', { class: 'problems' }, taken.map((p) => el('li', { text: t('area.inOther', { id: p.id, name: p.growing_area.name }) }))));
   }
@@ -302,6 +354,6 @@ function render() {
   }
   body.append(el('div', { class: 'editor-actions' },
     el('button', { type: 'button', class: 'cancel', text: t('area.cancel'), onclick: () => closeAreaForm() }),
-    el('button', { type: 'button', class: 'primary save-area', disabled: s.saving || s.pending > 0 || s.lasso, text: s.saving ? t('codes.saving') : t('area.save'), onclick: save })));
+    el('button', { type: 'button', class: 'primary save-area', disabled: s.saving || s.pending > 0 || s.lasso || s.loading, text: s.saving ? t('codes.saving') : t(s.editing ? 'area.saveEdit' : 'area.save'), onclick: save })));
   sheet.replaceChildren(head, body);
 }

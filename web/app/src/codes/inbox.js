@@ -7,12 +7,15 @@ import { t, formatHectares, formatNumber } from '../i18n.js';
 import { marketName } from '../lookups.js';
 import { el, table, appBadge, codeBadge, day, go, closeScreen } from './ui.js';
 import { applicationView } from './review.js';
+import { codeView } from './codeview.js';
+import { visitView } from './visit.js';
+import { seasonalView } from './seasonal.js';
 
 const QUEUES = ['review', 'inspections', 'overdue', 'expiring', 'reports_missing'];
 let current = 'review';
 let hooks = {};
 
-/** Where a growing area is shown on the map: hooks.showArea(id). */
+/** Where a growing area is shown on the map: hooks.showArea(id); hooks.newHouse() places a packing house. */
 export function setInboxHooks(h) {
   hooks = h;
 }
@@ -46,14 +49,17 @@ function codeRows(list, what) {
       when = `${c.last_visit ? t('inbox.lastVisit', { date: day(c.last_visit) }) : t('inbox.neverVisited')} · ${t('inbox.due', { date: day(c.due) })}`;
     } else if (what === 'expiring') when = `→ ${day(c.valid_to)}${c.days_left != null ? ` (${t('inbox.daysLeft', { n: formatNumber(c.days_left) })})` : ''}`;
     else if (c.season) when = t('inbox.season', { season: c.season });
+    let action = null;
+    if (what === 'overdue') action = el('button', { type: 'button', class: 'record-visit', text: t('inbox.recordVisit'), onclick: () => go(visitView(c.code, { house: !!c.packing_house_id })) });
+    else if (what === 'reports_missing' && c.growing_area_id) action = el('button', { type: 'button', class: 'open-reports', text: t('inbox.openReports'), onclick: () => go(seasonalView(c.growing_area_id, { due: c })) });
     return el('tr', { class: 'code-row', 'data-code': c.code },
-      el('td', { class: 'code-id', text: c.code }),
+      el('td', {}, el('button', { type: 'button', class: 'link code-id open-code', text: c.code, onclick: () => go(codeView(c.code, { overdue: what === 'overdue' ? c : undefined })) })),
       el('td', {}, c.growing_area_id && hooks.showArea
         ? el('button', { type: 'button', class: 'link', text: name, onclick: () => { closeScreen(); hooks.showArea(c.growing_area_id); } })
         : name),
       el('td', { text: marketName(c.market) }),
       el('td', {}, c.status ? codeBadge(c.status) : null),
-      el('td', { text: when }));
+      el('td', {}, when, action ? el('div', {}, action) : null));
   });
 }
 
@@ -86,7 +92,8 @@ export function inboxView() {
           el('span', { class: 'tab-label', text: t(`inbox.${q}`) }), el('span', { class: `count${counts[q] ? ' some' : ''}`, text: formatNumber(counts[q] ?? (r[q] || []).length) })));
       }
       show(current);
-      return el('div', { class: 'codes-page inbox' }, tabs, body);
+      return el('div', { class: 'codes-page inbox' }, tabs, body,
+        el('div', { class: 'codes-actions' }, el('button', { type: 'button', class: 'new-house', text: t('org.newHouse'), onclick: () => { closeScreen(); hooks.newHouse?.(); } })));
     },
   };
 }

@@ -1,22 +1,29 @@
 // The growing-area code service in the web app: one button on the map opens the cooperative's
-// page or the officer's inbox; from them the screens of forming an area, applying, reviewing,
-// inspecting and deciding.
+// page or the officer's inbox; from them the screens of forming an area (or changing its
+// plots), applying, reviewing, inspecting and deciding, supervising a code (visits, suspension,
+// reinstating, revoking, the export market's steps), the seasonal reports and packing houses.
 import './text.js';
 import { t, formatNumber, onLangChange } from '../i18n.js';
-import { go, closeScreen, screenOpen } from './ui.js';
+import { reloadTiles } from '../map.js';
+import { el, go, closeScreen, screenOpen, officerRoles } from './ui.js';
 import { initAreaForm, startAreaForm, closeAreaForm, isFormingArea } from './areaform.js';
 import { organisationView, setOrganisationHooks } from './organisation.js';
 import { inboxView, inboxCounts, setInboxHooks } from './inbox.js';
 import { newApplicationView } from './application.js';
 import { setReviewHooks, applicationView } from './review.js';
+import { codeView, setCodeViewHooks } from './codeview.js';
+import { houseView, setHouseHooks } from './house.js';
+import { initHouseForm, startHouseForm, closeHouseForm, isPlacingHouse } from './housemap.js';
+import { rememberHouse } from './organisation.js';
 
 let button = null;
 let role = '';
 
-const COOP_ROLES = ['cooperative'];
+// Cooperatives and enterprises (exporters run packing houses) have the organisation's page.
+const COOP_ROLES = ['cooperative', 'exporter'];
 const OFFICER_ROLES = ['officer', 'admin'];
 
-export { isFormingArea };
+export { isFormingArea, isPlacingHouse };
 
 /**
  * Wires the screens: map is the MapLibre map, hooks.showArea(id) opens a growing area on it,
@@ -28,23 +35,42 @@ export function initCodes(map, b, hooks = {}) {
   initAreaForm(map, {
     onApply: (area) => go(newApplicationView(area)),
   });
+  initHouseForm(map, {
+    onSaved: (h) => { if (COOP_ROLES.includes(role)) rememberHouse(h); },
+    onOpen: (h) => go(houseView(h.id)),
+  });
   const showArea = (id) => hooks.showArea?.(id);
-  const formArea = () => {
+  const formArea = (area) => {
     hooks.beforeAreaForm?.();
-    startAreaForm();
+    closeHouseForm();
+    startAreaForm(area?.id ? area : null);
   };
-  setOrganisationHooks({ formArea, showArea });
-  setInboxHooks({ showArea });
+  const newHouse = () => {
+    hooks.beforeAreaForm?.();
+    closeAreaForm();
+    startHouseForm();
+  };
+  const editHouse = (h) => {
+    hooks.beforeAreaForm?.();
+    closeAreaForm();
+    startHouseForm(h);
+  };
+  const showHouse = (id) => go(houseView(id));
+  setOrganisationHooks({ formArea, showArea, newHouse });
+  setInboxHooks({ showArea, newHouse });
   setReviewHooks({ showArea });
+  setCodeViewHooks({ showArea, showHouse, changed: () => reloadTiles(map) });
+  setHouseHooks({ showArea, editHouse });
   button.addEventListener('click', () => openCodes());
   onLangChange(() => label());
   // For the browser tests and for links: open an application by its number.
-  window.vtCodes = { open: (id) => go(applicationView(id)), home: () => openCodes(), formArea };
+  window.vtCodes = { open: (id) => go(applicationView(id)), home: () => openCodes(), formArea, code: (c) => go(codeView(c)), house: showHouse, newHouse };
 }
 
 /** Opens the signed-in user's starting screen: the cooperative's page or the officer's inbox. */
 export function openCodes() {
   closeAreaForm();
+  closeHouseForm();
   if (screenOpen()) closeScreen();
   if (COOP_ROLES.includes(role)) go(organisationView());
   else if (OFFICER_ROLES.includes(role)) go(inboxView());
@@ -62,6 +88,7 @@ export async function updateCodes(s) {
   button.hidden = !may;
   if (!may) {
     closeAreaForm();
+    closeHouseForm();
     closeScreen();
     return;
   }
@@ -74,4 +101,19 @@ export async function updateCodes(s) {
     badge.textContent = formatNumber(n);
     badge.hidden = !n;
   }
+}
+
+/**
+ * What the map's panel adds under a code for an officer: the way to the code's page (visits,
+ * suspension, reinstating, revoking, the export market's steps). Null for anyone else.
+ */
+export function codePanelAction(code) {
+  if (!officerRoles.includes(role)) return null;
+  return el('button', { type: 'button', class: 'link manage-code', text: t('code.open'), onclick: () => go(codeView(code)) });
+}
+
+/** What the map's panel adds to a packing house for its operator or an officer: its page. */
+export function housePanelAction(id) {
+  if (!role || !(officerRoles.includes(role) || COOP_ROLES.includes(role))) return null;
+  return el('button', { type: 'button', class: 'link manage-house', text: t('house.open'), onclick: () => go(houseView(id)) });
 }

@@ -71,27 +71,7 @@ export function inspectionView(app) {
       const house = !!app.packing_house?.id;
       const me = (session()?.user?.display_name || '').replace(/\s*\(.*\)$/, '');
       const inspectors = (app.inspectors || []).length ? app.inspectors.join(', ') : me;
-      const yesNo = [['true', t('codes.yes')], ['false', t('codes.no')]];
-      const checklist = house
-        ? el('fieldset', { class: 'group house' }, el('legend', { text: t('insp.titleHouse') }),
-          HOUSE_ITEMS.map((k) => field(t(`insp.house.${k}`), select(k, [['good', t('insp.hygiene.good')], ['fair', t('insp.hygiene.fair')], ['poor', t('insp.hygiene.poor')]]))))
-        : el('div', { class: 'checklist' },
-          rowsBox(t('insp.pesticides'), 'pesticides', () => [
-            field(t('insp.pesticide.name'), el('input', { name: 'pesticide.name', autocomplete: 'off' })),
-            el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'pesticide.allowed_vn', checked: true }), el('span', { text: t('insp.pesticide.allowedVN') })),
-            el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'pesticide.allowed_market', checked: true }), el('span', { text: t('insp.pesticide.allowedMarket') }))]),
-          field(t('insp.diary'), select('farming_diary', ['complete', 'incomplete', 'missing'].map((k) => [k, t(`insp.diary.${k}`)]))),
-          rowsBox(t('insp.pests'), 'pests', () => [
-            field(t('insp.pest.name'), el('input', { name: 'pest.name', autocomplete: 'off' })),
-            field(t('insp.pest.density'), el('input', { name: 'pest.density', autocomplete: 'off' }))]),
-          field(t('insp.management'), el('textarea', { name: 'management', rows: 2 })),
-          rowsBox(t('insp.samples'), 'samples', () => [
-            field(t('insp.sample.kind'), el('input', { name: 'sample.kind', autocomplete: 'off' })),
-            field(t('insp.sample.lab'), el('input', { name: 'sample.lab', autocomplete: 'off' })),
-            field(t('insp.sample.result'), el('input', { name: 'sample.result', autocomplete: 'off' }))]),
-          field(t('insp.gap'), select('gap', [['VietGAP', 'VietGAP'], ['GlobalGAP', 'GlobalGAP'], ['organic', t('insp.gap.organic')], ['none', t('insp.gap.none')]])),
-          field(t('insp.hygiene'), select('hygiene', ['good', 'fair', 'poor'].map((k) => [k, t(`insp.hygiene.${k}`)]))),
-          field(t('insp.packaging'), select('packaging_collection', yesNo)));
+      const checklist = checklistFields(house);
 
       const thumbs = el('div', { class: 'photos' });
       const drawPhotos = () => {
@@ -146,7 +126,7 @@ export function inspectionView(app) {
         }
         const record = {
           on: f.on.value, inspectors: f.inspectors.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean),
-          checklist: house ? houseChecklist(form) : orchardChecklist(form), conclusion: chosen, reasons: f.reasons.value.trim(),
+          checklist: readChecklist(form, house), conclusion: chosen, reasons: f.reasons.value.trim(),
         };
         const data = new FormData();
         data.append('inspection', JSON.stringify(record));
@@ -173,6 +153,40 @@ export function inspectionView(app) {
       return el('div', { class: 'codes-page inspection' }, form);
     },
   };
+}
+
+/**
+ * The checklist's fields (biên bản kiểm tra): a growing area's (pesticides, farming diary,
+ * pests, management, samples, GAP, hygiene, packaging collection) or, for a packing house, its
+ * own. The supervision visit fills the same; readChecklist reads them back.
+ */
+export function checklistFields(house) {
+  const yesNo = [['true', t('codes.yes')], ['false', t('codes.no')]];
+  return house
+    ? el('fieldset', { class: 'group house' }, el('legend', { text: t('insp.titleHouse') }),
+      HOUSE_ITEMS.map((k) => field(t(`insp.house.${k}`), select(k, [['good', t('insp.hygiene.good')], ['fair', t('insp.hygiene.fair')], ['poor', t('insp.hygiene.poor')]]))))
+    : el('div', { class: 'checklist' },
+      rowsBox(t('insp.pesticides'), 'pesticides', () => [
+        field(t('insp.pesticide.name'), el('input', { name: 'pesticide.name', autocomplete: 'off' })),
+        el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'pesticide.allowed_vn', checked: true }), el('span', { text: t('insp.pesticide.allowedVN') })),
+        el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'pesticide.allowed_market', checked: true }), el('span', { text: t('insp.pesticide.allowedMarket') }))]),
+      field(t('insp.diary'), select('farming_diary', ['complete', 'incomplete', 'missing'].map((k) => [k, t(`insp.diary.${k}`)]))),
+      rowsBox(t('insp.pests'), 'pests', () => [
+        field(t('insp.pest.name'), el('input', { name: 'pest.name', autocomplete: 'off' })),
+        field(t('insp.pest.density'), el('input', { name: 'pest.density', autocomplete: 'off' }))]),
+      field(t('insp.management'), el('textarea', { name: 'management', rows: 2 })),
+      rowsBox(t('insp.samples'), 'samples', () => [
+        field(t('insp.sample.kind'), el('input', { name: 'sample.kind', autocomplete: 'off' })),
+        field(t('insp.sample.lab'), el('input', { name: 'sample.lab', autocomplete: 'off' })),
+        field(t('insp.sample.result'), el('input', { name: 'sample.result', autocomplete: 'off' }))]),
+      field(t('insp.gap'), select('gap', [['VietGAP', 'VietGAP'], ['GlobalGAP', 'GlobalGAP'], ['organic', t('insp.gap.organic')], ['none', t('insp.gap.none')]])),
+      field(t('insp.hygiene'), select('hygiene', ['good', 'fair', 'poor'].map((k) => [k, t(`insp.hygiene.${k}`)]))),
+      field(t('insp.packaging'), select('packaging_collection', yesNo)));
+}
+
+/** What the checklist's fields hold, as the API takes it. */
+export function readChecklist(form, house) {
+  return house ? houseChecklist(form) : orchardChecklist(form);
 }
 
 function orchardChecklist(form) {

@@ -1,7 +1,8 @@
 // The cooperative's (or enterprise's) page: its growing areas with their size and households,
 // its applications and their state, its codes with their status per market and validity, the
-// seasonal reports due, and how many member plots are in no area yet; from here it forms a
-// new growing area on the map and applies for a code.
+// seasonal reports due, its packing houses, and how many member plots are in no area yet; from
+// here it forms a new growing area on the map (or changes an area's plots), applies for a code,
+// files the seasonal reports and registers a packing house.
 import './text.js';
 import { api } from '../api.js';
 import { t, formatHectares, formatNumber } from '../i18n.js';
@@ -9,10 +10,15 @@ import { marketName } from '../lookups.js';
 import { el, table, appBadge, codeBadge, day, go, closeScreen } from './ui.js';
 import { newApplicationView } from './application.js';
 import { applicationView } from './review.js';
+import { seasonalView } from './seasonal.js';
+import { houseView } from './house.js';
 
 let hooks = {};
 
-/** hooks.formArea() starts forming an area on the map; hooks.showArea(id) shows one. */
+/**
+ * hooks.formArea(area) starts forming an area on the map (changing area's plots, when given);
+ * hooks.showArea(id) shows one; hooks.newHouse() places a new packing house on the map.
+ */
 export function setOrganisationHooks(h) {
   hooks = h;
 }
@@ -38,7 +44,10 @@ export function organisationView() {
           el('td', { class: 'num', text: formatHectares(a.area_ha) }),
           el('td', { class: 'num', text: formatNumber(a.households) }),
           el('td', { class: 'num', text: formatNumber(a.plot_count) }),
-          el('td', {}, el('button', { type: 'button', class: 'apply', text: t('org.apply'), onclick: () => go(newApplicationView(a)) }))))));
+          el('td', { class: 'area-actions' },
+            el('button', { type: 'button', class: 'apply', text: t('org.apply'), onclick: () => go(newApplicationView(a)) }),
+            el('button', { type: 'button', class: 'edit-plots', text: t('org.editPlots'), onclick: () => { closeScreen(); hooks.formArea?.(a); } }),
+            el('button', { type: 'button', class: 'open-reports', text: t('org.reports'), onclick: () => go(seasonalView(a.id)) }))))));
       }
 
       page.append(el('h3', { text: t('org.applications') }));
@@ -66,10 +75,47 @@ export function organisationView() {
       }
 
       if (r.reports_due?.length) {
-        page.append(el('h3', { text: t('org.reportsDue') }), el('ul', { class: 'reports-due' }, r.reports_due.map((d) => el('li', {
-          text: t('org.reportLine', { code: d.code || '', market: d.market || '', season: d.season || '' }) }))));
+        page.append(el('h3', { text: t('org.reportsDue') }), el('ul', { class: 'reports-due' }, r.reports_due.map((d) => el('li', { 'data-code': d.code, 'data-area': String(d.growing_area_id) },
+          el('span', { text: `${d.name ? `${d.name}: ` : ''}${t('org.reportLine', { code: d.code || '', market: d.market || '', season: d.season || '' })}` }), ' ',
+          el('button', { type: 'button', class: 'file-report', text: t('org.fileReport'), onclick: () => go(seasonalView(d.growing_area_id, { due: d })) })))));
       }
+
+      // The packing houses it runs: those it applied for or holds codes of, and those it
+      // registered on this device (the organisation's page does not list them yet).
+      const houses = new Map();
+      for (const a of r.applications || []) if (a.packing_house?.id) houses.set(a.packing_house.id, a.packing_house.name);
+      for (const c of r.codes || []) if (c.packing_house_id) houses.set(c.packing_house_id, c.place || houses.get(c.packing_house_id) || '');
+      for (const h of rememberedHouses()) if (!houses.has(h.id)) houses.set(h.id, h.name);
+      page.append(el('h3', { text: t('org.houses') }));
+      if (!houses.size) page.append(el('p', { class: 'muted', text: t('org.noHouses') }));
+      else {
+        page.append(el('ul', { class: 'houses' }, [...houses].map(([id, name]) => el('li', { 'data-house': String(id) },
+          el('button', { type: 'button', class: 'link open-house', text: name || `#${id}`, onclick: () => go(houseView(id)) })))));
+      }
+      page.append(el('button', { type: 'button', class: 'new-house', text: t('org.newHouse'), onclick: () => { closeScreen(); hooks.newHouse?.(); } }));
       return page;
     },
   };
+}
+
+const HOUSES_KEY = 'vungtrong.houses';
+
+/** The packing houses registered on this device, [{id, name}]. */
+function rememberedHouses() {
+  try {
+    return JSON.parse(localStorage.getItem(HOUSES_KEY) || '[]');
+  } catch {
+    return [];
+  }
+}
+
+/** Remembers a packing house this user registered, for its page to list. */
+export function rememberHouse(h) {
+  const list = rememberedHouses().filter((x) => x.id !== h.id);
+  list.unshift({ id: h.id, name: h.name });
+  try {
+    localStorage.setItem(HOUSES_KEY, JSON.stringify(list.slice(0, 50)));
+  } catch {
+    // A private window may refuse: the house is still on the map.
+  }
 }

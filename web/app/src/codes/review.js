@@ -13,6 +13,8 @@ import { session } from '../session.js';
 import { el, errorBox, row, appBadge, codeBadge, day, today, go, redraw, closeScreen } from './ui.js';
 import { editableApplication, attachmentsBox } from './application.js';
 import { inspectionView } from './inspection.js';
+import { codeView } from './codeview.js';
+import { marketStepsBox } from './marketsteps.js';
 
 let hooks = {};
 
@@ -87,7 +89,12 @@ async function codeBox(a) {
   if (a.growing_area?.id && hooks.showArea) {
     links.append(el('button', { type: 'button', class: 'link show-on-map', text: t('review.showOnMap'), onclick: () => { closeScreen(); hooks.showArea(a.growing_area.id); } }));
   }
+  if (isOfficer() && ['active', 'suspended'].includes(c.status)) {
+    links.append(el('button', { type: 'button', class: 'link open-code', text: t('code.open'), onclick: () => go(codeView(c.code)) }));
+  }
   box.append(links);
+  // An export market's two steps: proposed, then confirmed by the importing country.
+  if ((c.market || a.market) !== 'VN') box.append(await marketStepsBox(c.code, { editable: isOfficer() && ['active', 'suspended'].includes(c.status) }));
   return box;
 }
 

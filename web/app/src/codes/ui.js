@@ -193,3 +193,19 @@ export const screenOpen = () => !!screen && !screen.hidden;
 export function onScreenClose(fn) {
   onClose = fn;
 }
+
+/** A labelled field: the label's text above its input. */
+export function field(label, input, cls = '') {
+  return el('label', { class: `field ${cls}` }, el('span', { text: label }), input);
+}
+
+/** A select of options [value, label], with an empty first choice unless blank is false. */
+export function selectOf(name, options, value = '', blank = true) {
+  const s = el('select', { name }, blank ? new Option('—', '') : null);
+  for (const [v, label] of options) s.append(new Option(label, v));
+  s.value = value;
+  return s;
+}
+
+/** Whether the signed-in user is an officer or an administrator. */
+export const officerRoles = ['officer', 'admin'];
