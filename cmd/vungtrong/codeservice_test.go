@@ -761,6 +761,9 @@ func TestCodeProcedure(t *testing.T) {
 	if res.status != 200 || !strings.Contains(string(res.body), `"confirmed_list_date":"`+today.AddDate(0, 0, -2).Format(time.DateOnly)) {
 		t.Errorf("confirmed: %d %s", res.status, res.body)
 	}
+	if res := a.anonymous().do("GET", "/api/v1/codes/"+code+"/market-steps", ""); res.status != 200 || !strings.Contains(string(res.body), `"proposed_document":"12/BVTV-KD"`) {
+		t.Errorf("the public read of the steps: %d %s", res.status, res.body)
+	}
 
 	// Seasonal reports: missing until filed.
 	missing := func() bool {
