@@ -24,7 +24,7 @@ ALTER TABLE application
     ADD COLUMN inspectors            text[] NOT NULL DEFAULT '{}',
     ADD COLUMN market_code_id        bigint REFERENCES market_code (id);
 ALTER TABLE application ADD CONSTRAINT application_harvest_months_check
-    CHECK (expected_harvest_from BETWEEN 1 AND 12 AND expected_harvest_to BETWEEN 1 AND 12);
+    CHECK (expected_harvest_from >= 1 AND expected_harvest_from <= 12 AND expected_harvest_to >= 1 AND expected_harvest_to <= 12);
 ALTER TABLE application ADD CONSTRAINT application_harvests_per_year_check CHECK (harvests_per_year BETWEEN 1 AND 12);
 -- One open application per growing area (or packing house) and market.
 CREATE UNIQUE INDEX application_area_market_open_key ON application (growing_area_id, market)

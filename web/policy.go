@@ -124,6 +124,7 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/growing-areas/{id}/seasonal-reports":      registrants,
 	"PATCH /api/v1/seasonal-reports/{id}":                  registrants,
 	"POST /api/v1/codes/{code}/market-steps":               {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/codes/{code}/market-steps":                {anyone},
 	"GET /api/v1/province-letters":                         {signedIn},
 	"PUT /api/v1/province-letters/{province}":              {registry.RoleAdmin},
 	"POST /api/v1/packing-houses":                          registrants,

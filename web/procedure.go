@@ -96,6 +96,25 @@ func (s *Server) handleMarketStep(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// handleMarketSteps answers "GET /api/v1/codes/{code}/market-steps": the export market's two
+// steps recorded for the code (public: no personal data).
+func (s *Server) handleMarketSteps(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.procedure()
+	if err != nil {
+		return err
+	}
+	l, err := s.lookupCode(r)
+	if err != nil {
+		return err
+	}
+	m, err := p.MarketSteps(r.Context(), l.Code.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
 // handleAreaPlotsSet answers "PUT /api/v1/growing-areas/{id}/plots" {"plots": [ids]}: the area's
 // plots, under the rules it was formed by.
 func (s *Server) handleAreaPlotsSet(w http.ResponseWriter, r *http.Request) error {

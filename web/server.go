@@ -287,6 +287,7 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/growing-areas/{id}/seasonal-reports", s.handleSeasonalReports)
 	s.handle(r, patch, "/api/v1/seasonal-reports/{id}", s.handleSeasonalReportPatch)
 	s.handle(r, post, "/api/v1/codes/{code}/market-steps", s.handleMarketStep)
+	s.handle(r, get, "/api/v1/codes/{code}/market-steps", s.handleMarketSteps)
 	s.handle(r, get, "/api/v1/province-letters", s.handleProvinceLetters)
 	s.handle(r, put, "/api/v1/province-letters/{province}", s.handleProvinceLettersSet)
 	s.handle(r, post, "/api/v1/packing-houses", s.handlePackingHouseCreate)

@@ -91,6 +91,7 @@ var expectedAccess = map[string][]string{
 	"GET /api/v1/growing-areas/{id}/seasonal-reports":           {"admin", "officer", "cooperative", "exporter"},
 	"PATCH /api/v1/seasonal-reports/{id}":                       {"admin", "officer", "cooperative", "exporter"},
 	"POST /api/v1/codes/{code}/market-steps":                    {"admin", "officer"},
+	"GET /api/v1/codes/{code}/market-steps":                     {"anyone"},
 	"GET /api/v1/province-letters":                              {"signed-in"},
 	"PUT /api/v1/province-letters/{province}":                   {"admin"},
 	"POST /api/v1/packing-houses":                               {"admin", "officer", "cooperative", "exporter"},

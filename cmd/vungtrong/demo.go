@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/spf13/cobra"
 	"github.com/vungtrong/vungtrong/geo"
@@ -52,6 +53,36 @@ func loadDemo(ctx context.Context, db *postgres.DB, cfg Config, dir string, log 
 		return describeLoadError(err)
 	}
 	log.Info("demo dataset loaded", "dir", dir, "added", formatCounts(stats.Added), "already there", formatCounts(stats.Existing), "ms", time.Since(start).Milliseconds())
+	return demoApplication(ctx, db, cfg)
+}
+
+// demoApplication puts an application in the demo officer's inbox, as the demo cooperative
+// would have filed it: Krông Pắc 2 applies for Australia (once: a second load finds it).
+func demoApplication(ctx context.Context, db *postgres.DB, cfg Config) error {
+	var area int64
+	err := db.Pool.QueryRow(ctx, `SELECT g.id FROM growing_area g WHERE g.name = 'Vùng trồng sầu riêng Krông Pắc 2' AND g.deleted_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM application a WHERE a.growing_area_id = g.id AND a.market = 'AU')`).Scan(&area)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	apps := postgres.NewApplicationService(db, cfg.Codes.ValidityMonths)
+	str := func(v string) *string { return &v }
+	num := func(v float64) *float64 { return &v }
+	month := func(v int) *int { return &v }
+	yes := true
+	form := registry.ApplicationForm{Representative: str("Nguyễn Văn Hòa"), Phone: str("0262 3500 123"), Email: str("htx.krongpac@example.vn"),
+		Address: str("Xã Krông Pắc, tỉnh Đắk Lắk"), Crop: str("durian"), Varieties: &[]string{"Ri6", "Dona"}, TreeAgeYears: num(7),
+		ExpectedHarvestFrom: month(6), ExpectedHarvestTo: month(8), ExpectedOutputT: num(180), AvgYield3yTHa: num(14.5), HarvestsPerYear: month(1),
+		Standards: &[]registry.Standard{{Name: "VietGAP", Certificate: "VietGAP-TT-12-34-0567", IssuedOn: "2025-03-01", ValidTo: "2028-02-28"}}, Commitment: &yes}
+	id, err := apps.CreateApplication(ctx, registry.ApplicationRequest{GrowingAreaID: &area, Market: "AU", ApplicationForm: form})
+	if err != nil {
+		return fmt.Errorf("the demo application: %w", err)
+	}
+	if err := apps.MoveApplication(ctx, id, registry.AppMove{To: registry.AppSubmitted}); err != nil {
+		return fmt.Errorf("submitting the demo application: %w", err)
+	}
 	return nil
 }
 
