@@ -91,7 +91,7 @@ test('an overdue visit on a phone suspends the code with a reason, the map shows
   }
   // Saving without a reason is refused in the form.
   await form.locator('.save-visit').tap();
-  await form.locator('.form-message .error', { hasText: 'Chọn lý do tạm dừng' }).waitFor();
+  await form.locator('.field.invalid .field-error', { hasText: 'Chọn lý do tạm dừng' }).waitFor();
   await form.locator('select[name="suspend.reason"]').selectOption('quarantine_pest');
   await form.locator('textarea[name="suspend.note"]').fill('Rệp sáp giả trên quả, 12 % số cây');
   await form.locator('input[name="suspend.document"]').fill('77/TB-CCTTBVTV');
@@ -170,7 +170,13 @@ test('the officer records the export market\'s two steps on the code', () => ste
   assert.match(await op.locator('#codes-screen .market-steps .step.confirmed .value').textContent(), /^On \d\d\/\d\d\/\d{4} · list of \d\d\/\d\d\/\d{4}/);
   await screenshot(op, 'proc-8-steps-en');
   await op.locator('[data-lang=vi]').click();
+  // Opened again, the code's page reads the steps back from the server.
   await op.locator('#codes-screen .codes-close').click();
+  await op.evaluate((c) => window.vtCodes.code(c), cp.code);
+  await op.locator('#codes-screen .code-view .market-steps[data-step=confirmed]').waitFor();
+  assert.match(await op.locator('#codes-screen .market-steps .step.proposed .value').textContent(), /12\/BVTV-KD/);
+  await op.locator('#codes-screen .codes-close').click();
+  await op.locator('#details .close').click();
 }));
 
 test('the cooperative files the season\'s report and its actual output; the officer\'s missing count drops', () => step('report', async () => {
@@ -268,6 +274,7 @@ test('the cooperative taps a packing house onto the map on a phone, the officer 
   await link.waitFor();
   await link.locator('input[name=area]').fill(cp.code);
   await link.locator('.area-result', { hasText: cp.code }).click();
+  await link.locator('.chosen-area', { hasText: 'Đã chọn:' }).waitFor();
   assert.match(await link.locator('.chosen-area').textContent(), new RegExp(`Đã chọn: ${cp.area.name} \\(${cp.code}\\)`));
   await link.locator('.save-link').click();
   const linked = op.locator(`#codes-screen .house .house-areas li[data-area="${cp.area.id}"]`);

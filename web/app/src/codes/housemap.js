@@ -154,7 +154,7 @@ function render() {
     el('p', { class: 'hint editor-hint', text: t('house.locationHint') }),
     el('div', { class: 'field location' }, el('span', { text: t('house.location') }),
       el('strong', { class: 'location-value', 'data-set': s.location ? 'yes' : 'no', text: s.location ? formatLatLon(s.location[1], s.location[0]) : t('house.noLocation') })),
-    el('button', { type: 'button', class: 'use-gps', disabled: !!s.locating || !navigator.geolocation, text: s.locating ? t('house.locating') : `⌖ ${t('house.useGPS')}`, onclick: gps }),
+    el('button', { type: 'button', class: 'use-gps', disabled: !!s.locating || !navigator.geolocation, text: s.locating ? t('house.locating') : t('house.useGPS'), onclick: gps }),
     field(t('house.name'), el('input', { name: 'name', autocomplete: 'off', placeholder: t('house.namePlaceholder'), value: v.name })),
     field(t('house.address'), el('input', { name: 'address', autocomplete: 'street-address', value: v.address })),
     field(t('house.capacity'), el('input', { name: 'capacity_tpd', inputmode: 'decimal', autocomplete: 'off', value: v.capacity_tpd })),

@@ -6,7 +6,7 @@ import './text.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { session } from '../session.js';
-import { el, errorBox, clearMarks, field, selectOf, today, day, go } from './ui.js';
+import { el, errorBox, clearMarks, markField, field, selectOf, today, day, go } from './ui.js';
 import { checklistFields, readChecklist } from './inspection.js';
 import { codeView, codeChanged } from './codeview.js';
 
@@ -42,7 +42,7 @@ export function visitView(code, { house = false } = {}) {
         conclusion,
         field(t('visit.notes'), el('textarea', { name: 'notes', rows: 3 })),
         el('fieldset', { class: 'group suspend' }, el('legend', { text: t('visit.suspend') }),
-          el('label', { class: 'check suspend-toggle' }, suspend, el('span', { text: t('visit.suspend') })),
+          el('label', { class: 'check suspend-toggle' }, suspend, el('span', { text: t('visit.suspendCheck') })),
           el('p', { class: 'muted small', text: t('visit.suspendHint') }),
           suspendBox),
         out,
@@ -64,7 +64,9 @@ export function visitView(code, { house = false } = {}) {
         if (suspend.checked) {
           const reason = f['suspend.reason'].value;
           if (!reason) {
+            markField(form, 'suspend.reason', t('visit.needReason'));
             out.append(el('p', { class: 'error', role: 'alert', text: t('visit.needReason') }));
+            form.elements['suspend.reason'].focus();
             return;
           }
           body.suspend = { reason, note: f['suspend.note'].value.trim(), document: f['suspend.document'].value.trim() };
