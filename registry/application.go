@@ -323,12 +323,13 @@ type OrgCode struct {
 // Organisation is a cooperative's (or enterprise's) page: its areas, applications, codes and
 // the seasonal reports it owes.
 type Organisation struct {
-	Producer     Ref             `json:"producer"`
-	Areas        []AreaSummary   `json:"areas"`
-	Applications []Application   `json:"applications"`
-	Codes        []OrgCode       `json:"codes"`
-	ReportsDue   []MissingReport `json:"reports_due"`
-	FreePlots    int             `json:"members_plots_free"`
+	Producer      Ref             `json:"producer"`
+	Areas         []AreaSummary   `json:"areas"`
+	Applications  []Application   `json:"applications"`
+	Codes         []OrgCode       `json:"codes"`
+	ReportsDue    []MissingReport `json:"reports_due"`
+	PackingHouses []AreaRef       `json:"packing_houses"`
+	FreePlots     int             `json:"members_plots_free"`
 	// FreePlotIDs are those plots (the first 5,000), FreeBBox where they lie, for the map.
 	FreePlotIDs []int64   `json:"members_plots_free_ids"`
 	FreeBBox    []float64 `json:"members_plots_free_bbox"`

@@ -26,6 +26,9 @@ type AreaRef struct {
 	ID    int64     `json:"id"`
 	Name  string    `json:"name"`
 	Codes []CodeRef `json:"codes,omitempty"`
+	// ValidFrom and ValidTo are the days a packing house's link to a growing area holds.
+	ValidFrom *time.Time `json:"valid_from,omitempty"`
+	ValidTo   *time.Time `json:"valid_to,omitempty"`
 }
 
 // Place names where something is, with the names of its units.
@@ -65,7 +68,10 @@ type PackingHouseView struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 	PlaceNames
-	Operator     string     `json:"operator,omitempty"`
+	Operator string `json:"operator,omitempty"`
+	// Address and CapacityTPD are the business's (not shown when a household runs it).
+	Address      string     `json:"address,omitempty"`
+	CapacityTPD  *float64   `json:"capacity_tpd,omitempty"`
 	Codes        []CodeRef  `json:"codes"`
 	GrowingAreas []AreaRef  `json:"growing_areas"`
 	Location     orb.Point  `json:"-"`

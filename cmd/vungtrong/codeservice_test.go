@@ -812,6 +812,9 @@ func TestCodeProcedure(t *testing.T) {
 	if !listed() {
 		t.Errorf("the area's public view does not list the linked packing house")
 	}
+	if res := a.anonymous().do("GET", fmt.Sprintf("/api/v1/packing-houses/%d", house), ""); !strings.Contains(string(res.body), `"valid_from":"`+today.AddDate(0, -1, 0).Format(time.DateOnly)) {
+		t.Errorf("the packing house's view does not give its link's days: %s", res.body)
+	}
 	if res := officer.do("PUT", link, fmt.Sprintf(`{"valid_from":%q,"valid_to":%q}`, today.AddDate(0, -1, 0).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly))); res.status != 200 {
 		t.Fatalf("ending the link: %d %s", res.status, res.body)
 	}
@@ -859,6 +862,12 @@ func TestCodeProcedure(t *testing.T) {
 		t.Fatalf("the cooperative's packing house: %d %s", res.status, res.body)
 	}
 	ownHouse := idOf(t, res.json(t), "id")
+	if res := coop.do("GET", "/api/v1/organisation", ""); !strings.Contains(string(res.body), fmt.Sprintf(`"packing_houses":[{"id":%d,"name":"Nhà đóng gói HTX"`, ownHouse)) {
+		t.Errorf("the cooperative's page does not list its packing house: %.300s", res.body)
+	}
+	if res := a.anonymous().do("GET", fmt.Sprintf("/api/v1/packing-houses/%d", house), ""); !strings.Contains(string(res.body), `"address":"Km 5","capacity_tpd":40`) {
+		t.Errorf("the packing house's view lacks its address or capacity: %s", res.body)
+	}
 	res = coop.do("POST", "/api/v1/applications", fmt.Sprintf(`{"packing_house_id":%d,"market":"CN","representative":"Lê Thị Đóng Gói","phone":"0912345678","commitment":true}`, ownHouse))
 	if res.status != 201 {
 		t.Fatalf("the packing house's application: %d %s", res.status, res.body)

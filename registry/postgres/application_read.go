@@ -306,6 +306,21 @@ func (s *ApplicationService) Organisation(ctx context.Context, season string) (*
 		o.Codes = append(o.Codes, c)
 	}
 	rows.Close()
+	rows, err = q.Query(ctx, `SELECT id, name FROM packing_house WHERE operator_id = $1 AND deleted_at IS NULL ORDER BY name`, *a.ProducerID)
+	if err != nil {
+		return nil, err
+	}
+	if o.PackingHouses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.AreaRef, error) {
+		var h registry.AreaRef
+		return h, r.Scan(&h.ID, &h.Name)
+	}); err != nil {
+		return nil, err
+	}
+	for i := range o.PackingHouses {
+		if o.PackingHouses[i].Codes, err = codesOf(ctx, q, "packing_house_id", o.PackingHouses[i].ID); err != nil {
+			return nil, err
+		}
+	}
 	if o.ReportsDue, err = s.missingReports(ctx, q, season, nil, a.ProducerID); err != nil {
 		return nil, err
 	}

@@ -142,9 +142,11 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 	var province, commune string
 	err := s.db.reader(ctx).QueryRow(ctx, `
 		SELECT h.name, h.province_code, COALESCE(h.commune_code, ''), ST_X(h.location), ST_Y(h.location),
-		       COALESCE((SELECT o.name FROM producer o WHERE o.id = h.operator_id AND o.kind <> 'household'), '')
+		       COALESCE((SELECT o.name FROM producer o WHERE o.id = h.operator_id AND o.kind <> 'household'), ''),
+		       CASE WHEN EXISTS (SELECT 1 FROM producer o WHERE o.id = h.operator_id AND o.kind = 'household') THEN '' ELSE COALESCE(h.address, '') END,
+		       h.capacity_tpd::float8
 		FROM packing_house h WHERE h.id = $1 AND h.deleted_at IS NULL`, id).
-		Scan(&h.Name, &province, &commune, &h.Location[0], &h.Location[1], &h.Operator)
+		Scan(&h.Name, &province, &commune, &h.Location[0], &h.Location[1], &h.Operator, &h.Address, &h.CapacityTPD)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, registry.Errorf(registry.ENOTFOUND, "packing house %d not found", id)
 	} else if err != nil {
@@ -156,8 +158,17 @@ func (s *LookupService) FindPackingHouse(ctx context.Context, id int64) (*regist
 	if h.Codes, err = codesOf(ctx, s.db.reader(ctx), "packing_house_id", id); err != nil {
 		return nil, err
 	}
-	h.GrowingAreas, err = areaRefs(ctx, s.db.reader(ctx), `SELECT g.id, g.name FROM packing_house_growing_area l JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
-		WHERE l.packing_house_id = $1 AND `+linkHoldsToday+` ORDER BY g.name`, id)
+	// Its links with their days: those that hold today, and those still to come.
+	rows, err := s.db.reader(ctx).Query(ctx, `SELECT g.id, g.name, l.valid_from, l.valid_to FROM packing_house_growing_area l
+		JOIN growing_area g ON g.id = l.growing_area_id AND g.deleted_at IS NULL
+		WHERE l.packing_house_id = $1 AND (l.valid_to IS NULL OR l.valid_to >= vn_today()) ORDER BY g.name`, id)
+	if err != nil {
+		return nil, err
+	}
+	h.GrowingAreas, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (registry.AreaRef, error) {
+		var a registry.AreaRef
+		return a, r.Scan(&a.ID, &a.Name, &a.ValidFrom, &a.ValidTo)
+	})
 	return h, err
 }
 
