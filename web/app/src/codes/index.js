@@ -14,7 +14,6 @@ import { setReviewHooks, applicationView } from './review.js';
 import { codeView, setCodeViewHooks } from './codeview.js';
 import { houseView, setHouseHooks } from './house.js';
 import { initHouseForm, startHouseForm, closeHouseForm, isPlacingHouse } from './housemap.js';
-import { rememberHouse } from './organisation.js';
 
 let button = null;
 let role = '';
@@ -36,7 +35,6 @@ export function initCodes(map, b, hooks = {}) {
     onApply: (area) => go(newApplicationView(area)),
   });
   initHouseForm(map, {
-    onSaved: (h) => { if (COOP_ROLES.includes(role)) rememberHouse(h); },
     onOpen: (h) => go(houseView(h.id)),
   });
   const showArea = (id) => hooks.showArea?.(id);

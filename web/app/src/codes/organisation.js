@@ -80,12 +80,8 @@ export function organisationView() {
           el('button', { type: 'button', class: 'file-report', text: t('org.fileReport'), onclick: () => go(seasonalView(d.growing_area_id, { due: d })) })))));
       }
 
-      // The packing houses it runs: those it applied for or holds codes of, and those it
-      // registered on this device (the organisation's page does not list them yet).
-      const houses = new Map();
-      for (const a of r.applications || []) if (a.packing_house?.id) houses.set(a.packing_house.id, a.packing_house.name);
-      for (const c of r.codes || []) if (c.packing_house_id) houses.set(c.packing_house_id, c.place || houses.get(c.packing_house_id) || '');
-      for (const h of rememberedHouses()) if (!houses.has(h.id)) houses.set(h.id, h.name);
+      // The packing houses it runs.
+      const houses = new Map((r.packing_houses || []).map((h) => [h.id, h.name]));
       page.append(el('h3', { text: t('org.houses') }));
       if (!houses.size) page.append(el('p', { class: 'muted', text: t('org.noHouses') }));
       else {
@@ -96,26 +92,4 @@ export function organisationView() {
       return page;
     },
   };
-}
-
-const HOUSES_KEY = 'vungtrong.houses';
-
-/** The packing houses registered on this device, [{id, name}]. */
-function rememberedHouses() {
-  try {
-    return JSON.parse(localStorage.getItem(HOUSES_KEY) || '[]');
-  } catch {
-    return [];
-  }
-}
-
-/** Remembers a packing house this user registered, for its page to list. */
-export function rememberHouse(h) {
-  const list = rememberedHouses().filter((x) => x.id !== h.id);
-  list.unshift({ id: h.id, name: h.name });
-  try {
-    localStorage.setItem(HOUSES_KEY, JSON.stringify(list.slice(0, 50)));
-  } catch {
-    // A private window may refuse: the house is still on the map.
-  }
 }
