@@ -401,25 +401,56 @@ func browserCodeProcedureSetup(t *testing.T, a *testApp) []byte {
 	t.Helper()
 	ctx := context.Background()
 	db := a.app.DB().Pool
-	const code = "VN-DLOR-0321"
-	var area int64
-	var areaName string
-	if err := db.QueryRow(ctx, `SELECT g.id, g.name FROM market_code m JOIN growing_area g ON g.id = m.growing_area_id WHERE m.code = $1`, code).Scan(&area, &areaName); err != nil {
+	coop := a.signInAs(demoCoop, demoCoopPassword)
+	officer := a.signInAs(demoOfficer, demoOfficerPassword)
+	x, y := a.emptySpot("24490")
+	const side, gap = 0.0006, 0.0001
+	// A code of the test's own, so that suspending and reinstating it today leaves the demo's
+	// codes as the other tests know them: three member plots south of the row below, formed
+	// into an area, applied for CN, inspected and approved through the API, then moved back
+	// 400 days (its issue and its inspection) so that its supervision visit is overdue.
+	var supervised []int64
+	for i := range 3 {
+		x0, y0 := x+float64(i)*(side+gap), y-side-0.0004
+		geom := polygonJSON(orb.Point{x0, y0}, orb.Point{x0 + side, y0}, orb.Point{x0 + side, y0 + side}, orb.Point{x0, y0 + side})
+		res := coop.do("POST", "/api/v1/plots", plotBody(geom, fmt.Sprintf(`{"crop":"durian","variety":"Ri6","planting_year":2017,"producer":{"name":"Hộ giám sát %02d"}}`, i+1)))
+		if res.status != 201 {
+			t.Fatalf("supervised plot %d: %d %s", i+1, res.status, res.body)
+		}
+		supervised = append(supervised, decode[plotAnswer](t, res).ID)
+	}
+	areaName := "Vùng sầu riêng giám sát thử"
+	res := coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":%q,"plots":%s}`, areaName, jsonIDs(supervised)))
+	if res.status != 201 {
+		t.Fatalf("the supervised area: %d %s", res.status, res.body)
+	}
+	area := idOf(t, res.json(t), "id")
+	res = coop.do("POST", "/api/v1/applications", form01(area, "CN"))
+	if res.status != 201 {
+		t.Fatalf("the supervised area's application: %d %s", res.status, res.body)
+	}
+	app := idOf(t, res.json(t), "application", "id")
+	if res := coop.do("POST", fmt.Sprintf("/api/v1/applications/%d/status", app), `{"status":"submitted"}`); res.status != 200 {
+		t.Fatalf("submitting: %d %s", res.status, res.body)
+	}
+	inspected(t, officer, app)
+	res = officer.do("POST", fmt.Sprintf("/api/v1/applications/%d/decision", app), `{"decision":"approve","document":"30/QĐ-CCTTBVTV","authority":"Chi cục Trồng trọt và Bảo vệ thực vật Đắk Lắk"}`)
+	if res.status != 201 {
+		t.Fatalf("approving: %d %s", res.status, res.body)
+	}
+	code := res.json(t)["code"].(map[string]any)["code"].(string)
+	if _, err := db.Exec(ctx, `UPDATE market_code SET valid_from = valid_from - 400 WHERE code = $1`, code); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(ctx, `UPDATE inspection SET inspected_on = LEAST(inspected_on, vn_today() - 400)
-		WHERE market_code_id = (SELECT id FROM market_code WHERE code = $1) OR growing_area_id = $2`, code, area); err != nil {
+	if _, err := db.Exec(ctx, `UPDATE inspection SET inspected_on = inspected_on - 400 WHERE growing_area_id = $1`, area); err != nil {
 		t.Fatal(err)
 	}
 	var overdue bool
 	if err := db.QueryRow(ctx, `SELECT (greatest((SELECT max(i.inspected_on) FROM inspection i WHERE i.market_code_id = m.id OR i.growing_area_id = m.growing_area_id), m.valid_from)
 		+ make_interval(months => m.supervision_months))::date < vn_today() FROM market_code m WHERE m.code = $1`, code).Scan(&overdue); err != nil || !overdue {
-		t.Fatalf("%s is not overdue for supervision after moving its inspections back (%v)", code, err)
+		t.Fatalf("%s is not overdue for supervision after moving it back (%v)", code, err)
 	}
 
-	coop := a.signInAs(demoCoop, demoCoopPassword)
-	x, y := a.emptySpot("24490")
-	const side, gap = 0.0006, 0.0001
 	type seeded struct {
 		ID int64      `json:"id"`
 		At [2]float64 `json:"at"`
@@ -435,7 +466,7 @@ func browserCodeProcedureSetup(t *testing.T, a *testApp) []byte {
 		plots = append(plots, seeded{ID: decode[plotAnswer](t, res).ID, At: [2]float64{x0 + side/2, y + side/2}})
 	}
 	editName := "Vùng sầu riêng sửa thửa thử"
-	res := coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":%q,"plots":%s}`, editName, jsonIDs([]int64{plots[0].ID, plots[1].ID, plots[2].ID})))
+	res = coop.do("POST", "/api/v1/growing-areas", fmt.Sprintf(`{"name":%q,"plots":%s}`, editName, jsonIDs([]int64{plots[0].ID, plots[1].ID, plots[2].ID})))
 	if res.status != 201 {
 		t.Fatalf("the area to edit: %d %s", res.status, res.body)
 	}
