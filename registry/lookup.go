@@ -227,6 +227,8 @@ type Visit struct {
 	Checklist  []byte
 	Conclusion string // pass, fail or conditional
 	Notes      string
+	// Photos are the visit's, with where and when each was taken.
+	Photos []Photo
 	// Suspend, when set, suspends the code in the same step (its To is "suspended", its
 	// Reason one of the suspension reasons).
 	Suspend *CodeStatusChange
@@ -253,6 +255,9 @@ type SupervisionService interface {
 	// admins), refusing a visit dated in the future, a conclusion other than pass, fail or
 	// conditional, or a checklist that is not a JSON object. It returns the visit's id.
 	RecordVisit(ctx context.Context, id int64, v Visit) (int64, error)
+	// Visits lists the supervision visits of code id, newest first, with their photos (the
+	// registrant, officers of the province, admins).
+	Visits(ctx context.Context, id int64) ([]InspectionView, error)
 	// OverdueCodes lists the active codes of the caller's jurisdiction (every province for an
 	// admin) whose last visit (or issue) is older than their supervision interval, most
 	// overdue first.

@@ -292,8 +292,8 @@ type photoJSON struct {
 }
 
 // handleInspectionCreate answers "POST /api/v1/applications/{id}/inspection": JSON, or a
-// multipart/form-data form with the "inspection" (JSON), the "photo" files in order and
-// "photos" (JSON: each photo's taken_at, lon, lat, accuracy_m), all written at once.
+// multipart/form-data form with the "inspection" (JSON) and its photos (readRecord), all
+// written at once.
 func (s *Server) handleInspectionCreate(w http.ResponseWriter, r *http.Request) error {
 	svc, err := s.applications()
 	if err != nil {
@@ -304,53 +304,8 @@ func (s *Server) handleInspectionCreate(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	var in inspectionJSON
-	var metas []photoJSON
-	var files [][]byte
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "multipart/form-data" {
-		gotInspection := false
-		err := readForm(w, r, int64(registry.MaxPhotos)*registry.MaxPhotoBytes/2+1<<20, func(p *multipart.Part) error {
-			switch p.FormName() {
-			case "inspection":
-				gotInspection = true
-				b, err := io.ReadAll(io.LimitReader(p, 256<<10))
-				if err != nil {
-					return err
-				}
-				if err := json.Unmarshal(b, &in); err != nil {
-					return fieldError("inspection", "the inspection part is not the JSON this endpoint takes: %v", err)
-				}
-			case "photos":
-				b, err := io.ReadAll(io.LimitReader(p, 256<<10))
-				if err != nil {
-					return err
-				}
-				if err := json.Unmarshal(b, &metas); err != nil {
-					return fieldError("photos", "photos is a JSON array of {\"taken_at\", \"lon\", \"lat\", \"accuracy_m\"}, one per photo in order: %v", err)
-				}
-			case "photo":
-				b, err := io.ReadAll(io.LimitReader(p, registry.MaxPhotoBytes+1))
-				if err != nil {
-					return err
-				}
-				files = append(files, b)
-			}
-			return nil
-		})
-		if err != nil {
-			var re *registry.Error
-			if errors.As(err, &re) && re.Code != registry.EMALFORMED {
-				return err
-			}
-			return err
-		}
-		if !gotInspection {
-			return fieldError("inspection", "send the inspection as the form's \"inspection\" part (JSON)")
-		}
-		if len(metas) != len(files) {
-			return fieldError("photos", "%d photos and %d descriptions in \"photos\": give one {\"taken_at\", \"lon\", \"lat\"} per photo, in order", len(files), len(metas))
-		}
-	} else if err := s.readJSONObject(w, r, &in); err != nil {
+	photos, err := s.readRecord(w, r, "inspection", &in)
+	if err != nil {
 		return err
 	}
 	rec := registry.InspectionRecord{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Reasons: in.Reasons}
@@ -361,15 +316,67 @@ func (s *Server) handleInspectionCreate(w http.ResponseWriter, r *http.Request) 
 		}
 		rec.On = t
 	}
-	for i, b := range files {
-		rec.Photos = append(rec.Photos, registry.Photo{Data: b, TakenAt: metas[i].TakenAt, Lon: metas[i].Lon, Lat: metas[i].Lat, AccuracyM: metas[i].AccuracyM})
-	}
+	rec.Photos = photos
 	iid, err := svc.RecordInspection(r.Context(), id, rec)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": iid, "application": id, "photos": len(files)})
+	writeJSON(w, http.StatusCreated, map[string]any{"id": iid, "application": id, "photos": len(photos)})
 	return nil
+}
+
+// readRecord reads an inspection or a visit: JSON into v, or a multipart/form-data form with
+// the record as JSON in its part named part, the "photo" files in order and "photos" (JSON:
+// each photo's taken_at, lon, lat, accuracy_m).
+func (s *Server) readRecord(w http.ResponseWriter, r *http.Request, part string, v any) ([]registry.Photo, error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
+		return nil, s.readJSONObject(w, r, v)
+	}
+	var metas []photoJSON
+	var files [][]byte
+	got := false
+	err := readForm(w, r, int64(registry.MaxPhotos)*registry.MaxPhotoBytes/2+1<<20, func(p *multipart.Part) error {
+		switch p.FormName() {
+		case part:
+			got = true
+			b, err := io.ReadAll(io.LimitReader(p, 256<<10))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(b, v); err != nil {
+				return fieldError(part, "the %s part is not the JSON this endpoint takes: %v", part, err)
+			}
+		case "photos":
+			b, err := io.ReadAll(io.LimitReader(p, 256<<10))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(b, &metas); err != nil {
+				return fieldError("photos", "photos is a JSON array of {\"taken_at\", \"lon\", \"lat\", \"accuracy_m\"}, one per photo in order: %v", err)
+			}
+		case "photo":
+			b, err := io.ReadAll(io.LimitReader(p, registry.MaxPhotoBytes+1))
+			if err != nil {
+				return err
+			}
+			files = append(files, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !got {
+		return nil, fieldError(part, "send the %s as the form's %q part (JSON)", part, part)
+	}
+	if len(metas) != len(files) {
+		return nil, fieldError("photos", "%d photos and %d descriptions in \"photos\": give one {\"taken_at\", \"lon\", \"lat\"} per photo, in order", len(files), len(metas))
+	}
+	photos := make([]registry.Photo, len(files))
+	for i, b := range files {
+		photos[i] = registry.Photo{Data: b, TakenAt: metas[i].TakenAt, Lon: metas[i].Lon, Lat: metas[i].Lat, AccuracyM: metas[i].AccuracyM}
+	}
+	return photos, nil
 }
 
 // handleInspectionPhoto answers "GET /api/v1/inspections/{id}/photos/{photo}".

@@ -74,6 +74,7 @@ func (s *Server) handleGrowingAreaCreate(w http.ResponseWriter, r *http.Request)
 // handleCodeVisit answers "POST /api/v1/codes/{code}/visits" {"on", "inspectors", "checklist",
 // "conclusion", "notes", "suspend": {"reason", "note", "document"}}: an officer records a
 // supervision visit (201 with its id), suspending the code in the same step when "suspend" says so.
+// Like an inspection it may come as a multipart form: the "visit" (JSON) and its photos.
 func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		On         string          `json:"on"`
@@ -87,10 +88,11 @@ func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 			Document string `json:"document"`
 		} `json:"suspend"`
 	}
-	if err := s.readJSONObject(w, r, &in); err != nil {
+	photos, err := s.readRecord(w, r, "visit", &in)
+	if err != nil {
 		return err
 	}
-	v := registry.Visit{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Notes: in.Notes}
+	v := registry.Visit{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Notes: in.Notes, Photos: photos}
 	if in.Suspend != nil {
 		v.Suspend = &registry.CodeStatusChange{To: registry.CodeSuspended, Reason: in.Suspend.Reason, Note: in.Suspend.Note, Document: in.Suspend.Document}
 	}
@@ -110,6 +112,21 @@ func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "code": l.Code.Code})
+	return nil
+}
+
+// handleCodeVisits answers "GET /api/v1/codes/{code}/visits": the code's supervision visits,
+// newest first, with their photos.
+func (s *Server) handleCodeVisits(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
+	if err != nil {
+		return err
+	}
+	visits, err := s.svc.Supervision.Visits(r.Context(), l.Code.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code": l.Code.Code, "visits": visits})
 	return nil
 }
 

@@ -95,6 +95,7 @@ var routePolicy = map[string][]string{
 	"GET /api/v1/codes/{code}":         {anyone},
 	"POST /api/v1/codes/{code}/status": {registry.RoleAdmin, registry.RoleOfficer},
 	"POST /api/v1/codes/{code}/visits": {registry.RoleAdmin, registry.RoleOfficer},
+	"GET /api/v1/codes/{code}/visits":  registrants,
 	"GET /api/v1/supervision/overdue":  {registry.RoleAdmin, registry.RoleOfficer},
 	"GET /api/v1/search":               {anyone},
 	// Applications for codes: the registrant (a cooperative, or an enterprise) and officers of

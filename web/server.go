@@ -257,6 +257,7 @@ func (s *Server) routes() chi.Router {
 	s.handle(r, get, "/api/v1/growing-areas/{id}", s.handleGrowingAreaGet)
 	s.handle(r, post, "/api/v1/growing-areas", s.handleGrowingAreaCreate)
 	s.handle(r, post, "/api/v1/codes/{code}/visits", s.handleCodeVisit)
+	s.handle(r, get, "/api/v1/codes/{code}/visits", s.handleCodeVisits)
 	s.handle(r, get, "/api/v1/supervision/overdue", s.handleOverdue)
 	s.handle(r, get, "/api/v1/packing-houses/{id}", s.handlePackingHouseGet)
 	s.handle(r, get, "/api/v1/codes/{code}", s.handleCodeGet)

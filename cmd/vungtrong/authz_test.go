@@ -66,6 +66,7 @@ var expectedAccess = map[string][]string{
 	"GET /api/v1/growing-areas/{id}":                            {"anyone"},
 	"POST /api/v1/growing-areas":                                {"admin", "officer", "cooperative"},
 	"POST /api/v1/codes/{code}/visits":                          {"admin", "officer"},
+	"GET /api/v1/codes/{code}/visits":                           {"admin", "officer", "cooperative", "exporter"},
 	"GET /api/v1/supervision/overdue":                           {"admin", "officer"},
 	"POST /api/v1/applications":                                 {"admin", "officer", "cooperative", "exporter"},
 	"GET /api/v1/applications":                                  {"admin", "officer", "cooperative", "exporter"},

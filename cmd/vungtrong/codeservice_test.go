@@ -276,8 +276,31 @@ func TestCodeServiceEndToEnd(t *testing.T) {
 	// A visit that suspends in one step; the map shows it.
 	visit := fmt.Sprintf(`{"on":%q,"inspectors":["Nguyễn Thị Lan"],"conclusion":"fail","notes":"Phát hiện rệp sáp vượt ngưỡng",
 		"suspend":{"reason":"quarantine_pest","note":"rệp sáp","document":"77/TB-TTBVTV"}}`, today)
-	if res := officer.do("POST", "/api/v1/codes/"+code+"/visits", visit); res.status != 201 {
+	// Recorded on a phone like the inspection: the visit and a photo in one form.
+	vb, vct := form(map[string]string{"visit": visit, "photos": fmt.Sprintf(`[{"taken_at":%q,"lon":108.312,"lat":12.702,"accuracy_m":5}]`, taken)},
+		[3]string{"photo", "rep-sap.jpg", testJPEG(120)})
+	if res := officer.do("POST", "/api/v1/codes/"+code+"/visits", vb, "Content-Type", vct); res.status != 201 {
 		t.Fatalf("a visit that suspends: %d %s", res.status, res.body)
+	}
+	res = coop.do("GET", "/api/v1/codes/"+code+"/visits", "")
+	var visits struct {
+		Visits []struct {
+			ID         int64  `json:"id"`
+			Conclusion string `json:"conclusion"`
+			Photos     []struct {
+				ID int64 `json:"id"`
+			} `json:"photos"`
+		} `json:"visits"`
+	}
+	_ = json.Unmarshal(res.body, &visits)
+	if res.status != 200 || len(visits.Visits) != 1 || visits.Visits[0].Conclusion != "fail" || len(visits.Visits[0].Photos) != 1 {
+		t.Fatalf("the code's visits, read by its cooperative: %d %s", res.status, res.body)
+	}
+	if p := coop.do("GET", fmt.Sprintf("/api/v1/inspections/%d/photos/%d", visits.Visits[0].ID, visits.Visits[0].Photos[0].ID), ""); p.status != 200 || p.header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("the visit's photo: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	if res := a.anonymous().do("GET", "/api/v1/codes/"+code+"/visits", ""); res.status != 401 {
+		t.Errorf("the visits anonymously: %d, want 401", res.status)
 	}
 	var pt orb.Point
 	db.QueryRow(ctx, `SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_PointOnSurface(geom) c FROM plot WHERE id = $1) s`, plots[0]).Scan(&pt[0], &pt[1])

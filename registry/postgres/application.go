@@ -646,30 +646,8 @@ func (s *ApplicationService) RecordInspection(ctx context.Context, id int64, rec
 	if json.Unmarshal(rec.Checklist, &obj) != nil || obj == nil {
 		bad("checklist", "the checklist is a JSON object, such as {\"farming_diary\": \"complete\", \"pests\": [{\"name\": \"rệp sáp\", \"density\": \"thấp\"}]}")
 	}
-	if len(rec.Photos) > registry.MaxPhotos {
-		bad("photo", "%d photos: at most %d", len(rec.Photos), registry.MaxPhotos)
-	}
-	types := make([]string, len(rec.Photos))
-	for i, p := range rec.Photos {
-		field := fmt.Sprintf("photo[%d]", i)
-		types[i] = registry.SniffDocument(p.Data)
-		switch {
-		case len(p.Data) > registry.MaxPhotoBytes:
-			bad(field, "photo %d is %s MB: at most %d MB", i+1, ftoa(round(float64(len(p.Data))/(1<<20), 1)), registry.MaxPhotoBytes>>20)
-		case types[i] != "image/jpeg" && types[i] != "image/png":
-			bad(field, "photo %d is not a JPEG or PNG image (by its content)", i+1)
-		}
-		if p.TakenAt == nil {
-			bad(field+".taken_at", "photo %d: when it was taken is required (taken_at, RFC 3339)", i+1)
-		} else if p.TakenAt.After(now.Add(5 * time.Minute)) {
-			bad(field+".taken_at", "photo %d was taken at %s, in the future", i+1, p.TakenAt.Format(time.RFC3339))
-		}
-		if (p.Lon == nil) != (p.Lat == nil) {
-			bad(field, "photo %d: give both lon and lat, or neither", i+1)
-		} else if p.Lon != nil && (*p.Lon < 100 || *p.Lon > 115 || *p.Lat < 6 || *p.Lat > 25) {
-			bad(field, "photo %d was taken at %v, %v: outside Viet Nam (lon 100-115, lat 6-25)", i+1, *p.Lon, *p.Lat)
-		}
-	}
+	types, photoProblems := checkPhotos(rec.Photos, now)
+	details = append(details, photoProblems...)
 	inspectors := cleanNames(rec.Inspectors)
 	if len(details) > 0 {
 		return 0, registry.Invalid(details)
@@ -702,12 +680,8 @@ func (s *ApplicationService) RecordInspection(ctx context.Context, id int64, rec
 			id, r.area, r.house, rec.On, inspectors, rec.Checklist, rec.Conclusion, rec.Reasons, r.province, a.String()).Scan(&inspection); err != nil {
 			return mapError(err)
 		}
-		for i, p := range rec.Photos {
-			if _, err := tx.Exec(ctx, `INSERT INTO inspection_photo (inspection_id, content_type, size, data, taken_at, position, accuracy_m)
-				VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($6, $7), 4326) END, $8)`,
-				inspection, types[i], len(p.Data), p.Data, p.TakenAt, p.Lon, p.Lat, p.AccuracyM); err != nil {
-				return mapError(err)
-			}
+		if err := insertPhotos(ctx, tx, inspection, rec.Photos, types); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE application SET status = 'inspected', version = version + 1, updated_at = now(), updated_by = $2 WHERE id = $1`, id, a.String()); err != nil {
 			return err
@@ -718,6 +692,51 @@ func (s *ApplicationService) RecordInspection(ctx context.Context, id int64, rec
 		s.db.auditRefusal(ctx, auditEntry{Action: "inspection.create", Outcome: "denied", ObjectType: "application", ObjectID: id, Province: r.province, Reason: registry.ErrorMessage(denied)})
 	}
 	return inspection, err
+}
+
+// checkPhotos lists what is wrong with an inspection's (or a visit's) photos, and their types.
+func checkPhotos(photos []registry.Photo, now time.Time) ([]string, []registry.Detail) {
+	var details []registry.Detail
+	bad := func(field, format string, args ...any) {
+		details = append(details, registry.Detail{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if len(photos) > registry.MaxPhotos {
+		bad("photo", "%d photos: at most %d", len(photos), registry.MaxPhotos)
+	}
+	types := make([]string, len(photos))
+	for i, p := range photos {
+		field := fmt.Sprintf("photo[%d]", i)
+		types[i] = registry.SniffDocument(p.Data)
+		switch {
+		case len(p.Data) > registry.MaxPhotoBytes:
+			bad(field, "photo %d is %s MB: at most %d MB", i+1, ftoa(round(float64(len(p.Data))/(1<<20), 1)), registry.MaxPhotoBytes>>20)
+		case types[i] != "image/jpeg" && types[i] != "image/png":
+			bad(field, "photo %d is not a JPEG or PNG image (by its content)", i+1)
+		}
+		if p.TakenAt == nil {
+			bad(field+".taken_at", "photo %d: when it was taken is required (taken_at, RFC 3339)", i+1)
+		} else if p.TakenAt.After(now.Add(5 * time.Minute)) {
+			bad(field+".taken_at", "photo %d was taken at %s, in the future", i+1, p.TakenAt.Format(time.RFC3339))
+		}
+		if (p.Lon == nil) != (p.Lat == nil) {
+			bad(field, "photo %d: give both lon and lat, or neither", i+1)
+		} else if p.Lon != nil && (*p.Lon < 100 || *p.Lon > 115 || *p.Lat < 6 || *p.Lat > 25) {
+			bad(field, "photo %d was taken at %v, %v: outside Viet Nam (lon 100-115, lat 6-25)", i+1, *p.Lon, *p.Lat)
+		}
+	}
+	return types, details
+}
+
+// insertPhotos stores an inspection's photos, with where and when each was taken.
+func insertPhotos(ctx context.Context, tx pgx.Tx, inspection int64, photos []registry.Photo, types []string) error {
+	for i, p := range photos {
+		if _, err := tx.Exec(ctx, `INSERT INTO inspection_photo (inspection_id, content_type, size, data, taken_at, position, accuracy_m)
+			VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($6, $7), 4326) END, $8)`,
+			inspection, types[i], len(p.Data), p.Data, p.TakenAt, p.Lon, p.Lat, p.AccuracyM); err != nil {
+			return mapError(err)
+		}
+	}
+	return nil
 }
 
 // InspectionPhoto implements registry.ApplicationService.

@@ -63,6 +63,8 @@ func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v regist
 	if len(inspectors) == 0 {
 		bad("inspectors", "name who made the visit (inspectors)")
 	}
+	types, photoProblems := checkPhotos(v.Photos, s.db.now())
+	details = append(details, photoProblems...)
 	if len(details) > 0 {
 		return 0, registry.Invalid(details)
 	}
@@ -90,6 +92,9 @@ func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v regist
 			VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''), $9, $10) RETURNING id`,
 			id, area, house, v.On, inspectors, v.Checklist, v.Conclusion, v.Notes, province, a.String()).Scan(&visit); err != nil {
 			return mapError(err)
+		}
+		if err := insertPhotos(ctx, tx, visit, v.Photos, types); err != nil {
+			return err
 		}
 		after, err := rowJSON(ctx, tx, "inspection", visit)
 		if err != nil {
@@ -125,6 +130,43 @@ func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v regist
 		s.db.auditRefusal(ctx, auditEntry{Action: "inspection.create", Outcome: "denied", ObjectType: "market_code", ObjectID: id, Province: province, Reason: registry.ErrorMessage(denied)})
 	}
 	return visit, err
+}
+
+// Visits implements registry.SupervisionService.
+func (s *SupervisionService) Visits(ctx context.Context, id int64) ([]registry.InspectionView, error) {
+	var province, commune string
+	var registrant *int64
+	err := s.db.Pool.QueryRow(ctx, `SELECT m.province_code, COALESCE(g.commune_code, h.commune_code, ''), COALESCE(g.registrant_id, h.operator_id)
+		FROM market_code m LEFT JOIN growing_area g ON g.id = m.growing_area_id LEFT JOIN packing_house h ON h.id = m.packing_house_id
+		WHERE m.id = $1`, id).Scan(&province, &commune, &registrant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, registry.Errorf(registry.ENOTFOUND, "code %d not found", id)
+	} else if err != nil {
+		return nil, err
+	}
+	if !canSeeApp(ctx, appRow{province: province, commune: commune, registrant: derefOr(registrant)}) {
+		return nil, registry.Errorf(registry.EFORBIDDEN, "the visits of this code are its registrant's and the officers' of province %s", province)
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT i.id, to_char(i.inspected_on, 'YYYY-MM-DD'), i.inspectors, i.checklist, i.conclusion, COALESCE(i.reasons, i.notes, ''), i.created_by,
+		COALESCE((SELECT json_agg(json_build_object('id', p.id, 'taken_at', p.taken_at, 'lon', ST_X(p.position), 'lat', ST_Y(p.position), 'accuracy_m', p.accuracy_m) ORDER BY p.id)
+		          FROM inspection_photo p WHERE p.inspection_id = i.id), '[]')
+		FROM inspection i WHERE i.market_code_id = $1 ORDER BY i.inspected_on DESC, i.id DESC LIMIT 100`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []registry.InspectionView{}
+	for rows.Next() {
+		var v registry.InspectionView
+		var photos []byte
+		if err := rows.Scan(&v.ID, &v.On, &v.Inspectors, &v.Checklist, &v.Conclusion, &v.Reasons, &v.By, &photos); err != nil {
+			return nil, err
+		}
+		v.Photos = []registry.PhotoInfo{}
+		_ = json.Unmarshal(photos, &v.Photos)
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // OverdueCodes implements registry.SupervisionService.

@@ -82,6 +82,10 @@ test('an overdue visit on a phone suspends the code with a reason, the map shows
   await form.locator('select[name=hygiene]').selectOption('fair');
   await form.locator('.conclusion .choice.fail').tap();
   await form.locator('textarea[name=notes]').fill('Phát hiện rệp sáp giả (đối tượng kiểm dịch của Trung Quốc) trên quả');
+  // A photo of what was found, with the phone's position and time, like the inspection's.
+  const pixelPNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await form.locator('input.camera').setInputFiles({ name: 'rep-sap.png', mimeType: 'image/png', buffer: pixelPNG });
+  await fp.waitForFunction(() => document.querySelectorAll('#codes-screen .visit-form .photos figure[data-located=yes]').length === 1);
   // Suspends in the same step, with a reason.
   assert.ok(await form.locator('.suspend-fields').isHidden());
   await form.locator('input[name=suspend]').check();
@@ -111,6 +115,10 @@ test('an overdue visit on a phone suspends the code with a reason, the map shows
   await screenshot(fp, 'proc-3-suspended-phone');
   const inbox = await api(fp, '/api/v1/inbox');
   assert.ok(!inbox.overdue.some((c) => c.code === cp.code), 'the visit took the code off the overdue list');
+  const visits = await api(fp, `/api/v1/codes/${cp.code}/visits`);
+  assert.equal(visits.visits.length, 1, 'the visit is recorded once');
+  assert.equal(visits.visits[0].photos.length, 1, 'with its photo');
+  assert.ok(visits.visits[0].photos[0].lat != null && visits.visits[0].photos[0].taken_at, 'the photo has its position and time');
 
   // The map's panel shows it suspended.
   await view.locator('.show-on-map').tap();

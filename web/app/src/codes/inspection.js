@@ -61,9 +61,58 @@ function position() {
   });
 }
 
+/**
+ * Photos taken with the phone's camera, each with the time it was taken and a fresh position:
+ * the fieldset to show, the photos, appendTo(formData) adding them and their descriptions
+ * ("photo" files, "photos" JSON) to a form, and clear().
+ */
+export function photoPicker() {
+  const photos = []; // {file, url, taken_at, lon, lat, accuracy_m, error}
+  const thumbs = el('div', { class: 'photos' });
+  const drawPhotos = () => {
+    thumbs.replaceChildren(...photos.map((p, i) => el('figure', { class: 'photo', 'data-located': p.lat != null ? 'yes' : 'no' },
+      el('img', { src: p.url, alt: `${i + 1}` }),
+      el('figcaption', {},
+        el('span', { text: `${formatNumber(i + 1)}. ${day(p.taken_at, true)}` }), el('br'),
+        el('span', { class: 'where', text: p.locating ? t('insp.locating') : p.lat != null
+          ? t('insp.position', { where: formatLatLon(p.lat, p.lon), acc: formatNumber(p.accuracy_m ?? 0, 0) })
+          : t('insp.noPosition', { message: p.error || '' }) })),
+      el('button', { type: 'button', class: 'link remove', text: t('insp.remove'), onclick: () => { URL.revokeObjectURL(p.url); photos.splice(photos.indexOf(p), 1); drawPhotos(); } }))));
+  };
+  drawPhotos();
+  const camera = el('input', { type: 'file', name: 'photo', accept: 'image/*', capture: 'environment', multiple: true, class: 'camera' });
+  camera.addEventListener('change', async () => {
+    const files = [...camera.files];
+    camera.value = '';
+    const taken = new Date().toISOString();
+    const added = files.map((file) => ({ file, url: URL.createObjectURL(file), taken_at: taken, locating: true }));
+    photos.push(...added);
+    drawPhotos();
+    const where = await position();
+    for (const p of added) Object.assign(p, where, { locating: false });
+    drawPhotos();
+  });
+  return {
+    photos,
+    element: el('fieldset', { class: 'group photos-group' }, el('legend', { text: t('insp.photos') }),
+      el('p', { class: 'muted small', text: t('insp.photoHint') }), thumbs,
+      el('label', { class: 'camera-button' }, cameraIcon(), el('span', { text: t('insp.takePhoto') }), camera)),
+    appendTo(data) {
+      for (const p of photos) data.append('photo', p.file, p.file.name || 'photo.jpg');
+      data.append('photos', JSON.stringify(photos.map((p) => ({
+        taken_at: p.taken_at, lon: p.lon ?? null, lat: p.lat ?? null, accuracy_m: p.accuracy_m ?? null,
+      }))));
+    },
+    clear() {
+      photos.forEach((p) => URL.revokeObjectURL(p.url));
+      photos.length = 0;
+      drawPhotos();
+    },
+  };
+}
+
 /** The inspection form of an application (its summary from GET /api/v1/applications/{id}). */
 export function inspectionView(app) {
-  const photos = []; // {file, url, taken_at, lon, lat, accuracy_m, error}
   return {
     name: 'inspection',
     title: () => t(app.packing_house?.id ? 'insp.titleHouse' : 'insp.title'),
@@ -73,30 +122,8 @@ export function inspectionView(app) {
       const inspectors = (app.inspectors || []).length ? app.inspectors.join(', ') : me;
       const checklist = checklistFields(house);
 
-      const thumbs = el('div', { class: 'photos' });
-      const drawPhotos = () => {
-        thumbs.replaceChildren(...photos.map((p, i) => el('figure', { class: 'photo', 'data-located': p.lat != null ? 'yes' : 'no' },
-          el('img', { src: p.url, alt: `${i + 1}` }),
-          el('figcaption', {},
-            el('span', { text: `${formatNumber(i + 1)}. ${day(p.taken_at, true)}` }), el('br'),
-            el('span', { class: 'where', text: p.locating ? t('insp.locating') : p.lat != null
-              ? t('insp.position', { where: formatLatLon(p.lat, p.lon), acc: formatNumber(p.accuracy_m ?? 0, 0) })
-              : t('insp.noPosition', { message: p.error || '' }) })),
-          el('button', { type: 'button', class: 'link remove', text: t('insp.remove'), onclick: () => { URL.revokeObjectURL(p.url); photos.splice(photos.indexOf(p), 1); drawPhotos(); } }))));
-      };
-      drawPhotos();
-      const camera = el('input', { type: 'file', name: 'photo', accept: 'image/*', capture: 'environment', multiple: true, class: 'camera' });
-      camera.addEventListener('change', async () => {
-        const files = [...camera.files];
-        camera.value = '';
-        const taken = new Date().toISOString();
-        const added = files.map((file) => ({ file, url: URL.createObjectURL(file), taken_at: taken, locating: true }));
-        photos.push(...added);
-        drawPhotos();
-        const where = await position();
-        for (const p of added) Object.assign(p, where, { locating: false });
-        drawPhotos();
-      });
+      const picker = photoPicker();
+      const photos = picker.photos;
 
       const conclusion = el('fieldset', { class: 'group conclusion' }, el('legend', { text: t('insp.conclusion') }),
         ['pass', 'conditional', 'fail'].map((k) => el('label', { class: `choice ${k}` }, el('input', { type: 'radio', name: 'conclusion', value: k }), el('span', { text: t(`insp.conclusion.${k}`) }))));
@@ -106,9 +133,7 @@ export function inspectionView(app) {
           field(t('insp.on'), el('input', { name: 'on', type: 'date', value: app.inspection_on || today() })),
           field(t('insp.inspectors'), el('input', { name: 'inspectors', autocomplete: 'off', value: inspectors }))),
         checklist,
-        el('fieldset', { class: 'group photos-group' }, el('legend', { text: t('insp.photos') }),
-          el('p', { class: 'muted small', text: t('insp.photoHint') }), thumbs,
-          el('label', { class: 'camera-button' }, cameraIcon(), el('span', { text: t('insp.takePhoto') }), camera)),
+        picker.element,
         conclusion,
         field(t('insp.reasons'), el('textarea', { name: 'reasons', rows: 3 })),
         out,
@@ -130,17 +155,13 @@ export function inspectionView(app) {
         };
         const data = new FormData();
         data.append('inspection', JSON.stringify(record));
-        for (const p of photos) data.append('photo', p.file, p.file.name || 'photo.jpg');
-        data.append('photos', JSON.stringify(photos.map((p) => ({
-          taken_at: p.taken_at, lon: p.lon ?? null, lat: p.lat ?? null, accuracy_m: p.accuracy_m ?? null,
-        }))));
+        picker.appendTo(data);
         const button = form.querySelector('.save-inspection');
         button.disabled = true;
         button.textContent = t('codes.saving');
         try {
           await upload(`/api/v1/applications/${app.id}/inspection`, data);
-          photos.forEach((p) => URL.revokeObjectURL(p.url));
-          photos.length = 0;
+          picker.clear();
           // Back to the application, which shows the record, its new state and the message.
           back();
           go(applicationView(app.id, { message: t('insp.saved') }), { replace: true });

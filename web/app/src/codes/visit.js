@@ -3,11 +3,11 @@
 // and, when what was found calls for it, the code's suspension in the same step (one of the
 // reasons of the schema, a note and the document). Saved, it shows the code's new status.
 import './text.js';
-import { api } from '../api.js';
+import { upload } from '../api.js';
 import { t } from '../i18n.js';
 import { session } from '../session.js';
 import { el, errorBox, clearMarks, markField, field, selectOf, today, day, go } from './ui.js';
-import { checklistFields, readChecklist } from './inspection.js';
+import { checklistFields, readChecklist, photoPicker } from './inspection.js';
 import { codeView, codeChanged } from './codeview.js';
 
 export const REASONS = ['quarantine_pest', 'residue_violation', 'code_borrowing', 'missed_supervision', 'other'];
@@ -19,6 +19,7 @@ export function visitView(code, { house = false } = {}) {
     title: () => `${t('visit.title')} · ${code}`,
     render: async () => {
       const me = (session()?.user?.display_name || '').replace(/\s*\(.*\)$/, '');
+      const picker = photoPicker();
       const conclusion = el('fieldset', { class: 'group conclusion' }, el('legend', { text: t('insp.conclusion') }),
         ['pass', 'conditional', 'fail'].map((k) => el('label', { class: `choice ${k}` }, el('input', { type: 'radio', name: 'conclusion', value: k }), el('span', { text: t(`insp.conclusion.${k}`) }))));
       const suspendBox = el('div', { class: 'suspend-fields', hidden: true },
@@ -34,11 +35,14 @@ export function visitView(code, { house = false } = {}) {
         if (suspend.checked) suspendBox.querySelector('select').focus();
       });
       const out = el('div', { class: 'form-message' });
+      // A reason chosen answers the complaint about its absence.
+      suspendBox.querySelector('select').addEventListener('change', () => { clearMarks(form); out.replaceChildren(); });
       const form = el('form', { class: 'stack inspection-form visit-form', novalidate: true },
         el('div', { class: 'pair' },
           field(t('visit.on'), el('input', { name: 'on', type: 'date', value: today(), max: today() })),
           field(t('insp.inspectors'), el('input', { name: 'inspectors', autocomplete: 'off', value: me }))),
         checklistFields(house),
+        picker.element,
         conclusion,
         field(t('visit.notes'), el('textarea', { name: 'notes', rows: 3 })),
         el('fieldset', { class: 'group suspend' }, el('legend', { text: t('visit.suspend') }),
@@ -75,7 +79,12 @@ export function visitView(code, { house = false } = {}) {
         const label = save.textContent;
         save.textContent = t('codes.saving');
         try {
-          await api('POST', `/api/v1/codes/${encodeURIComponent(code)}/visits`, body);
+          // Like the inspection: the record and its photos in one form, one transaction.
+          const data = new FormData();
+          data.append('visit', JSON.stringify(body));
+          picker.appendTo(data);
+          await upload(`/api/v1/codes/${encodeURIComponent(code)}/visits`, data);
+          picker.clear();
           if (body.suspend) codeChanged();
           go(codeView(code, { message: t(body.suspend ? 'visit.savedSuspended' : 'visit.saved', { on: day(body.on) }) }), { replace: true });
         } catch (err) {
