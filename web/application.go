@@ -132,12 +132,8 @@ func (s *Server) handleApplicationStatus(w http.ResponseWriter, r *http.Request)
 		return fieldError("status", "say which status the application moves to (submitted, under_review, returned, inspection_scheduled, withdrawn)")
 	}
 	m := registry.AppMove{To: in.Status, Note: in.Note, Inspectors: in.Inspectors}
-	if in.On != "" {
-		t, err := time.Parse(time.DateOnly, in.On)
-		if err != nil {
-			return fieldError("on", "must be a date YYYY-MM-DD")
-		}
-		m.On = &t
+	if m.On, err = parseDay("on", in.On); err != nil {
+		return err
 	}
 	if err := svc.MoveApplication(r.Context(), id, m); err != nil {
 		return err
@@ -309,12 +305,12 @@ func (s *Server) handleInspectionCreate(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	rec := registry.InspectionRecord{Inspectors: in.Inspectors, Checklist: in.Checklist, Conclusion: in.Conclusion, Reasons: in.Reasons}
-	if in.On != "" {
-		t, err := time.Parse(time.DateOnly, in.On)
-		if err != nil {
-			return fieldError("on", "must be a date YYYY-MM-DD")
-		}
-		rec.On = t
+	on, err := parseDay("on", in.On)
+	if err != nil {
+		return err
+	}
+	if on != nil {
+		rec.On = *on
 	}
 	rec.Photos = photos
 	iid, err := svc.RecordInspection(r.Context(), id, rec)
@@ -433,19 +429,11 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return fieldError("decision", "the decision is approve or reject, not %q", in.Decision)
 	}
-	for _, v := range []struct {
-		name string
-		v    string
-		dst  **time.Time
-	}{{"valid_from", in.ValidFrom, &d.ValidFrom}, {"valid_to", in.ValidTo, &d.ValidTo}} {
-		if v.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.DateOnly, v.v)
-		if err != nil {
-			return fieldError(v.name, "must be a date YYYY-MM-DD")
-		}
-		*v.dst = &t
+	if d.ValidFrom, err = parseDay("valid_from", in.ValidFrom); err != nil {
+		return err
+	}
+	if d.ValidTo, err = parseDay("valid_to", in.ValidTo); err != nil {
+		return err
 	}
 	code, err := svc.Decide(r.Context(), id, d)
 	if err != nil {

@@ -96,12 +96,12 @@ func (s *Server) handleCodeVisit(w http.ResponseWriter, r *http.Request) error {
 	if in.Suspend != nil {
 		v.Suspend = &registry.CodeStatusChange{To: registry.CodeSuspended, Reason: in.Suspend.Reason, Note: in.Suspend.Note, Document: in.Suspend.Document}
 	}
-	if in.On != "" {
-		t, err := time.Parse(time.DateOnly, in.On)
-		if err != nil {
-			return fieldError("on", "must be a date YYYY-MM-DD")
-		}
-		v.On = t
+	on, err := parseDay("on", in.On)
+	if err != nil {
+		return err
+	}
+	if on != nil {
+		v.On = *on
 	}
 	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
 	if err != nil {
@@ -235,19 +235,12 @@ func (s *Server) handleCodeStatus(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	change := registry.CodeStatusChange{To: in.Status, Reason: in.Reason, Note: in.Note, Document: in.Document}
-	for _, d := range []struct {
-		name string
-		v    string
-		dst  **time.Time
-	}{{"valid_from", in.ValidFrom, &change.ValidFrom}, {"valid_to", in.ValidTo, &change.ValidTo}} {
-		if d.v == "" {
-			continue
-		}
-		t, err := time.Parse(time.DateOnly, d.v)
-		if err != nil {
-			return fieldError(d.name, "must be a date YYYY-MM-DD")
-		}
-		*d.dst = &t
+	var err error
+	if change.ValidFrom, err = parseDay("valid_from", in.ValidFrom); err != nil {
+		return err
+	}
+	if change.ValidTo, err = parseDay("valid_to", in.ValidTo); err != nil {
+		return err
 	}
 	l, err := s.svc.Lookup.LookupCode(r.Context(), codeFromPath(r))
 	if err != nil {

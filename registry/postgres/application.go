@@ -342,6 +342,13 @@ func conflict(from, to string) error {
 		Extra: map[string]any{"status": from, "allowed": cmpSlice(next)}}
 }
 
+// stateConflict is the 409 of a change the application's status does not allow: format names
+// the status (%s), and the answer lists where the application may go from there.
+func stateConflict(status, format string) error {
+	return &registry.Error{Code: registry.ECONFLICT, Message: fmt.Sprintf(format, status),
+		Extra: map[string]any{"status": status, "allowed": cmpSlice(registry.AppNext(status))}}
+}
+
 func cmpSlice(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -361,8 +368,7 @@ func (s *ApplicationService) UpdateApplication(ctx context.Context, id int64, f 
 			return registry.Errorf(registry.EFORBIDDEN, "only %s (the registrant) or an officer of province %s may change this application", r.registrantName, r.province)
 		}
 		if r.status != registry.AppDraft && r.status != registry.AppReturned {
-			return &registry.Error{Code: registry.ECONFLICT, Message: fmt.Sprintf("the application is %s: it is changed while it is a draft or returned for changes", r.status),
-				Extra: map[string]any{"status": r.status, "allowed": cmpSlice(registry.AppNext(r.status))}}
+			return stateConflict(r.status, "the application is %s: it is changed while it is a draft or returned for changes")
 		}
 		if _, err := tx.Exec(ctx, `UPDATE application SET
 			representative = COALESCE($2, representative), phone = COALESCE($3, phone), email = COALESCE($4, email), address = COALESCE($5, address),
@@ -549,8 +555,7 @@ func (s *ApplicationService) AddAttachment(ctx context.Context, id int64, at reg
 			return registry.Errorf(registry.EFORBIDDEN, "only %s (the registrant) or an officer of province %s may attach files to this application", r.registrantName, r.province)
 		}
 		if r.status != registry.AppDraft && r.status != registry.AppReturned && r.status != registry.AppSubmitted {
-			return &registry.Error{Code: registry.ECONFLICT, Message: fmt.Sprintf("the application is %s: files are attached before its review starts", r.status),
-				Extra: map[string]any{"status": r.status, "allowed": cmpSlice(registry.AppNext(r.status))}}
+			return stateConflict(r.status, "the application is %s: files are attached before its review starts")
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM application_attachment WHERE application_id = $1`, id).Scan(&n); err != nil {
@@ -603,8 +608,7 @@ func (s *ApplicationService) DeleteAttachment(ctx context.Context, id, attachmen
 			return registry.Errorf(registry.EFORBIDDEN, "only %s (the registrant) or an officer of province %s may remove this application's files", r.registrantName, r.province)
 		}
 		if r.status != registry.AppDraft && r.status != registry.AppReturned {
-			return &registry.Error{Code: registry.ECONFLICT, Message: fmt.Sprintf("the application is %s: files are removed while it is a draft or returned", r.status),
-				Extra: map[string]any{"status": r.status, "allowed": cmpSlice(registry.AppNext(r.status))}}
+			return stateConflict(r.status, "the application is %s: files are removed while it is a draft or returned")
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM application_attachment WHERE application_id = $1 AND id = $2`, id, attachment)
 		if err != nil {

@@ -132,7 +132,7 @@ func (s *ProcedureService) RecordMarketStep(ctx context.Context, code string, st
 		} else if err != nil {
 			return err
 		}
-		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(province, "")) {
+		if !provinceOfficer(a, province) {
 			return registry.Errorf(registry.EFORBIDDEN, "only an officer of province %s (or an administrator) records the market steps of %s", province, code)
 		}
 		if market == "VN" {
@@ -214,7 +214,7 @@ func (s *ProcedureService) FileSeasonalReport(ctx context.Context, r registry.Se
 		} else if err != nil {
 			return err
 		}
-		if !isRegistrant(a, derefOr(registrant)) && !(a.Role == registry.RoleAdmin || (a.Role == registry.RoleOfficer && a.InJurisdiction(province, ""))) {
+		if !isRegistrant(a, derefOr(registrant)) && !provinceOfficer(a, province) {
 			return registry.Errorf(registry.EFORBIDDEN, "the seasonal reports of %s are filed by its registrant (or an officer of province %s)", name, province)
 		}
 		var details []registry.Detail
@@ -302,7 +302,7 @@ func (s *ProcedureService) ReportActualOutput(ctx context.Context, id int64, ton
 		} else if err != nil {
 			return err
 		}
-		if !isRegistrant(a, derefOr(registrant)) && !(a.Role == registry.RoleAdmin || (a.Role == registry.RoleOfficer && a.InJurisdiction(province, ""))) {
+		if !isRegistrant(a, derefOr(registrant)) && !provinceOfficer(a, province) {
 			return registry.Errorf(registry.EFORBIDDEN, "seasonal report %d is its growing area's registrant's (or an officer of province %s)", id, province)
 		}
 		before, err := rowJSON(ctx, tx, "seasonal_report", id)
@@ -331,7 +331,7 @@ func (s *ProcedureService) SeasonalReports(ctx context.Context, area int64) ([]r
 	} else if err != nil {
 		return nil, err
 	}
-	if !isRegistrant(a, derefOr(registrant)) && !(a.Role == registry.RoleAdmin || (a.Role == registry.RoleOfficer && a.InJurisdiction(province, ""))) {
+	if !isRegistrant(a, derefOr(registrant)) && !provinceOfficer(a, province) {
 		return nil, registry.Errorf(registry.EFORBIDDEN, "the seasonal reports of %s are its registrant's and the officers' of province %s", name, province)
 	}
 	rows, err := s.db.Pool.Query(ctx, `SELECT id, growing_area_id, season, crop, COALESCE(variety, ''), area_ha, COALESCE(standard, ''), COALESCE(market, ''),
@@ -347,9 +347,15 @@ func (s *ProcedureService) SeasonalReports(ctx context.Context, area int64) ([]r
 	})
 }
 
+// provinceOfficer says whether the caller acts for the whole province: an administrator, or an
+// officer whose jurisdiction holds it.
+func provinceOfficer(a registry.Actor, province string) bool {
+	return a.Role == registry.RoleAdmin || (a.Role == registry.RoleOfficer && a.InJurisdiction(province, ""))
+}
+
 // mayRunHouse says whether the caller may change a packing house of province, run by operator.
 func mayRunHouse(a registry.Actor, province string, operator *int64) bool {
-	return a.Role == registry.RoleAdmin || (a.Role == registry.RoleOfficer && a.InJurisdiction(province, "")) ||
+	return provinceOfficer(a, province) ||
 		(operator != nil && isRegistrant(a, *operator))
 }
 
@@ -505,7 +511,7 @@ func (s *ProcedureService) LinkPackingHouse(ctx context.Context, l registry.Pack
 		} else if err != nil {
 			return err
 		}
-		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(province, "")) {
+		if !provinceOfficer(a, province) {
 			return registry.Errorf(registry.EFORBIDDEN, "officers of province %s register what %s may pack", province, house)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO packing_house_growing_area (packing_house_id, growing_area_id, province_code, valid_from, valid_to)

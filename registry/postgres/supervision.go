@@ -81,7 +81,7 @@ func (s *SupervisionService) RecordVisit(ctx context.Context, id int64, v regist
 		} else if err != nil {
 			return err
 		}
-		if a.Role != registry.RoleAdmin && !(a.Role == registry.RoleOfficer && a.InJurisdiction(province, "")) {
+		if !provinceOfficer(a, province) {
 			denied = registry.Errorf(registry.EFORBIDDEN, "only an officer of province %s (or an administrator) may record its supervision visits", province)
 			return denied
 		}

@@ -141,18 +141,9 @@ export function inspectionView(app) {
 
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
-        clearMarks(form);
-        out.replaceChildren();
-        const f = form.elements;
-        const chosen = form.querySelector('input[name=conclusion]:checked')?.value;
-        if (!chosen) {
-          out.append(el('p', { class: 'error', role: 'alert', text: t('insp.needConclusion') }));
-          return;
-        }
-        const record = {
-          on: f.on.value, inspectors: f.inspectors.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean),
-          checklist: readChecklist(form, house), conclusion: chosen, reasons: f.reasons.value.trim(),
-        };
+        const record = readRecord(form, house, out);
+        if (!record) return;
+        record.reasons = form.elements.reasons.value.trim();
         const data = new FormData();
         data.append('inspection', JSON.stringify(record));
         picker.appendTo(data);
@@ -173,6 +164,26 @@ export function inspectionView(app) {
       });
       return el('div', { class: 'codes-page inspection' }, form);
     },
+  };
+}
+
+/**
+ * What an inspection and a supervision visit share, read from their form: the day, the
+ * inspectors, the checklist and the conclusion. Without a conclusion it says so in out and
+ * returns null.
+ */
+export function readRecord(form, house, out) {
+  clearMarks(form);
+  out.replaceChildren();
+  const f = form.elements;
+  const chosen = form.querySelector('input[name=conclusion]:checked')?.value;
+  if (!chosen) {
+    out.append(el('p', { class: 'error', role: 'alert', text: t('insp.needConclusion') }));
+    return null;
+  }
+  return {
+    on: f.on.value, inspectors: f.inspectors.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean),
+    checklist: readChecklist(form, house), conclusion: chosen,
   };
 }
 

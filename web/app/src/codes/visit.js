@@ -7,7 +7,7 @@ import { upload } from '../api.js';
 import { t } from '../i18n.js';
 import { session } from '../session.js';
 import { el, errorBox, clearMarks, markField, field, selectOf, today, day, go } from './ui.js';
-import { checklistFields, readChecklist, photoPicker } from './inspection.js';
+import { checklistFields, readRecord, photoPicker } from './inspection.js';
 import { codeView, codeChanged } from './codeview.js';
 
 export const REASONS = ['quarantine_pest', 'residue_violation', 'code_borrowing', 'missed_supervision', 'other'];
@@ -53,18 +53,10 @@ export function visitView(code, { house = false } = {}) {
         el('div', { class: 'codes-actions sticky' }, save));
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
-        clearMarks(form);
-        out.replaceChildren();
+        const body = readRecord(form, house, out);
+        if (!body) return;
         const f = form.elements;
-        const chosen = form.querySelector('input[name=conclusion]:checked')?.value;
-        if (!chosen) {
-          out.append(el('p', { class: 'error', role: 'alert', text: t('insp.needConclusion') }));
-          return;
-        }
-        const body = {
-          on: f.on.value, inspectors: f.inspectors.value.split(/[,;]/).map((s) => s.trim()).filter(Boolean),
-          checklist: readChecklist(form, house), conclusion: chosen, notes: f.notes.value.trim(),
-        };
+        body.notes = f.notes.value.trim();
         if (suspend.checked) {
           const reason = f['suspend.reason'].value;
           if (!reason) {
