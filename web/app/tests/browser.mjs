@@ -56,3 +56,16 @@ export async function signIn(page, who) {
   await page.locator('#password-form button[type=submit]').click();
   await page.locator('#user-chip').waitFor();
 }
+
+/** The page's pixel of a [lon, lat] on the map. */
+export async function pixel(page, lonlat) {
+  const box = await page.locator('#map').boundingBox();
+  const p = await page.evaluate((ll) => window.vtMap.project(ll), lonlat);
+  return { x: box.x + p.x, y: box.y + p.y };
+}
+
+/** Waits for the map to stand still with its tiles drawn. */
+export async function tilesLoaded(page) {
+  await page.waitForFunction(() => window.vtMap.loaded() && window.vtMap.areTilesLoaded() && !window.vtMap.isMoving());
+  await page.waitForTimeout(300);
+}

@@ -9,7 +9,7 @@
 // the cooperative changes an area's plots on the map (one out, one of its free plots in).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { base, launch, openPage, screenshot, signIn } from './browser.mjs';
+import { base, launch, openPage, screenshot, signIn, pixel, tilesLoaded } from './browser.mjs';
 
 const cp = JSON.parse(process.env.VT_CODEPROCEDURE || '{}');
 const browser = await launch();
@@ -39,17 +39,6 @@ async function step(name, fn) {
     console.log('errors of the pages:', opened.map((p) => p.errors));
     throw err;
   }
-}
-
-async function pixel(page, lonlat) {
-  const box = await page.locator('#map').boundingBox();
-  const p = await page.evaluate((ll) => window.vtMap.project(ll), lonlat);
-  return { x: box.x + p.x, y: box.y + p.y };
-}
-
-async function tilesLoaded(page) {
-  await page.waitForFunction(() => window.vtMap.loaded() && window.vtMap.areTilesLoaded() && !window.vtMap.isMoving());
-  await page.waitForTimeout(300);
 }
 
 const api = (page, path) => page.evaluate(async (p) => (await fetch(p)).json(), path);

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { base, artifacts, launch, openPage, screenshot, signIn } from './browser.mjs';
+import { base, artifacts, launch, openPage, screenshot, signIn, pixel, tilesLoaded } from './browser.mjs';
 
 const cs = JSON.parse(process.env.VT_CODESERVICE || '{}');
 const browser = await launch();
@@ -70,17 +70,6 @@ const certificatePNG = png(120, 80, (x, y) => [30 + x, 120 + (y % 40), 60]);
 const photo = (tint) => png(160, 120, (x, y) => [tint, 80 + ((x * y) % 120), 40 + (y % 60)]);
 
 // --- The map ---
-
-async function pixel(page, lonlat) {
-  const box = await page.locator('#map').boundingBox();
-  const p = await page.evaluate((ll) => window.vtMap.project(ll), lonlat);
-  return { x: box.x + p.x, y: box.y + p.y };
-}
-
-async function tilesLoaded(page) {
-  await page.waitForFunction(() => window.vtMap.loaded() && window.vtMap.areTilesLoaded() && !window.vtMap.isMoving());
-  await page.waitForTimeout(300);
-}
 
 // The number of the twelve plots drawn on the map (their tiles are in).
 const plotsShown = (page) => page.evaluate((ids) => {

@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { base, artifacts, launch, openPage, screenshot, signIn } from './browser.mjs';
+import { base, artifacts, launch, openPage, screenshot, signIn, pixel } from './browser.mjs';
 
 const edit = JSON.parse(process.env.VT_EDIT || '{}');
 const officer = JSON.parse(process.env.VT_OFFICER || '{}');
@@ -26,12 +26,6 @@ const [X, Y] = edit.origin || [0, 0];
 const at = (dx, dy) => [X + dx, Y + dy];
 
 // The page position of a [lon, lat] on the map.
-async function pixel(page, lonlat) {
-  const box = await page.locator('#map').boundingBox();
-  const p = await page.evaluate((ll) => window.vtMap.project(ll), lonlat);
-  return { x: box.x + p.x, y: box.y + p.y };
-}
-
 async function view(page, center, zoom) {
   await page.waitForFunction(() => window.vtMap && window.vtMap.loaded());
   await page.evaluate(([c, z]) => window.vtMap.jumpTo({ center: c, zoom: z }), [center, zoom]);
